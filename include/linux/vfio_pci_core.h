@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfio-pci-core: the library behind vfio-pci and its variant drivers.
+ *
+ * A variant driver embeds struct vfio_pci_core_device in its own device
+ * structure, builds its vfio_device_ops from the vfio_pci_core_* entry points
+ * declared here (wrapping or replacing the ones it needs), and calls
+ * vfio_pci_core_register_device() from its probe routine.  See
+ * Documentation/driver-api/vfio-pci/variant-drivers.rst.
+ */
+#ifndef VFIO_PCI_CORE_H
+#define VFIO_PCI_CORE_H
+
+#include <linux/irqbypass.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uuid.h>
+#include <linux/vfio.h>
+#include <linux/xarray.h>
+
+/*
+ * The device file is split into one window per region; the region index
+ * lives in the bits above VFIO_PCI_OFFSET_SHIFT of the file offset.
+ */
+#define VFIO_PCI_OFFSET_SHIFT	40
+#define VFIO_PCI_OFFSET_MASK	((1ULL << VFIO_PCI_OFFSET_SHIFT) - 1)
+#define VFIO_PCI_OFFSET_TO_INDEX(off)	((off) >> VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_INDEX_TO_OFFSET(index)	((u64)(index) << VFIO_PCI_OFFSET_SHIFT)
+
+struct vfio_pci_core_device;
+struct vfio_pci_region;
+struct vfio_pci_config_state;
+struct vfio_pci_vf_token;
+struct vfio_pci_intx;
+
+/**
+ * struct vfio_pci_regops - callbacks of a device-specific region
+ * @rw: read or write @count bytes at *@ppos (the full file offset).
+ * @release: free what @data points to when the device is released.
+ * @mmap: map the region; NULL if the region cannot be mapped.
+ * @add_capability: append region-info capabilities for the region.
+ */
+struct vfio_pci_regops {
+	ssize_t (*rw)(struct vfio_pci_core_device *vdev, char __user *buf,
+		      size_t count, loff_t *ppos, bool iswrite);
+	void (*release)(struct vfio_pci_core_device *vdev,
+			struct vfio_pci_region *region);
+	int (*mmap)(struct vfio_pci_core_device *vdev,
+		    struct vfio_pci_region *region,
+		    struct vm_area_struct *vma);
+	int (*add_capability)(struct vfio_pci_core_device *vdev,
+			      struct vfio_pci_region *region,
+			      struct vfio_info_cap *caps);
+};
+
+/**
+ * struct vfio_pci_region - a region beyond the fixed VFIO_PCI_*_REGION_INDEX
+ * @ops: how the region is accessed
+ * @data: owner's private data, passed back through @ops
+ * @size: size in bytes reported to the user
+ * @flags: VFIO_REGION_INFO_FLAG_* reported to the user
+ * @type: VFIO_REGION_TYPE_* reported in the region type capability
+ * @subtype: VFIO_REGION_SUBTYPE_* reported in the region type capability
+ */
+struct vfio_pci_region {
+	const struct vfio_pci_regops	*ops;
+	void				*data;
+	size_t				size;
+	u32				flags;
+	u32				type;
+	u32				subtype;
+};
+
+/**
+ * struct vfio_pci_core_device - state vfio-pci-core keeps for one device
+ *
+ * Variant drivers may read @vdev, @pdev, @barmap and @irq_type; everything
+ * else belongs to the core and is described in vfio_pci_priv.h terms.
+ */
+struct vfio_pci_core_device {
+	/* Must stay first: vfio_alloc_device() checks the offset. */
+	struct vfio_device		vdev;
+	struct pci_dev			*pdev;
+
+	/*
+	 * iomaps of the BARs, created on first use by
+	 * vfio_pci_core_setup_barmap() and kept until the device is disabled.
+	 */
+	void __iomem			*barmap[PCI_STD_NUM_BARS];
+	bool				bar_mmap_supported[PCI_STD_NUM_BARS];
+
+	/*
+	 * Interrupt configuration.  @igate serialises every change of
+	 * @irq_type and the per-vector contexts in @ctx (SET_IRQS, the config
+	 * space MSI/INTx bits, reset and close).  @irqlock is the spinlock the
+	 * INTx hard-irq handler takes against masking from process context.
+	 */
+	struct mutex			igate;
+	spinlock_t			irqlock;
+	int				irq_type;
+	struct xarray			ctx;
+	struct vfio_pci_intx		*intx;
+	struct eventfd_ctx __rcu	*err_trigger;
+	struct eventfd_ctx __rcu	*req_trigger;
+
+	/* Virtualized configuration space, see vfio_pci_config.c. */
+	struct vfio_pci_config_state	*cfg;
+
+	/* Device-specific regions added by vfio_pci_core_register_dev_region(). */
+	struct vfio_pci_region		*region;
+	int				num_regions;
+
+	/*
+	 * @memory_lock is held for read around every access that relies on
+	 * memory decode being enabled (BAR access, mmap faults) and for write
+	 * while memory decode is being turned off or the device is reset.
+	 */
+	struct rw_semaphore		memory_lock;
+
+	/* Capabilities found at enable time. */
+	u8				msi_qmax;
+	u8				msix_bar;
+	u16				msix_size;
+	u32				msix_offset;
+	bool				pci_2_3;
+	bool				nointx;
+	bool				reset_works;
+	bool				extended_caps;
+	bool				has_vga;
+	bool				has_dyn_msix;
+	bool				disable_idle_d3;
+	bool				needs_reset;
+	bool				virq_disabled;
+
+	/* State saved at open and restored at last close. */
+	struct pci_saved_state		*pci_saved_state;
+
+	/* SR-IOV bookkeeping. */
+	struct vfio_pci_vf_token	*vf_token;
+	struct vfio_pci_core_device	*sriov_pf_core_dev;
+	struct notifier_block		nb;
+	bool				sriov_active;
+
+	/* VFIO_DEVICE_IOEVENTFD registrations, under @ioeventfds_lock. */
+	struct mutex			ioeventfds_lock;
+	struct list_head		ioeventfds_list;
+	int				ioeventfds_nr;
+};
+
+/**
+ * enum vfio_pci_io_width - widest access vfio_pci_core_do_io_rw() may use
+ */
+enum vfio_pci_io_width {
+	VFIO_PCI_IO_WIDTH_1 = 1,
+	VFIO_PCI_IO_WIDTH_2 = 2,
+	VFIO_PCI_IO_WIDTH_4 = 4,
+	VFIO_PCI_IO_WIDTH_8 = 8,
+};
+
+/* Life cycle, called by the pci_driver of vfio-pci or a variant. */
+int vfio_pci_core_init_dev(struct vfio_device *core_vdev);
+void vfio_pci_core_release_dev(struct vfio_device *core_vdev);
+int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev);
+int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev,
+				  int nr_virtfn);
+void vfio_pci_core_set_params(bool nointxmask, bool is_disable_vga,
+			      bool is_disable_idle_d3);
+extern const struct pci_error_handlers vfio_pci_core_err_handlers;
+pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev,
+						pci_channel_state_t state);
+
+/* Building blocks of open_device/close_device. */
+int vfio_pci_core_enable(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_disable(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_close_device(struct vfio_device *core_vdev);
+
+/* vfio_device_ops entry points. */
+long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			 unsigned long arg);
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz);
+ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
+			   size_t count, loff_t *ppos);
+ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
+			    const char __user *buf, size_t count,
+			    loff_t *ppos);
+int vfio_pci_core_mmap(struct vfio_device *core_vdev,
+		       struct vm_area_struct *vma);
+void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
+int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
+
+/* Regions and BAR access for variant drivers. */
+int vfio_pci_core_register_dev_region(struct vfio_pci_core_device *vdev,
+				      unsigned int type, unsigned int subtype,
+				      const struct vfio_pci_regops *ops,
+				      size_t size, u32 flags, void *data);
+int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev, int bar);
+ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
+			       bool test_mem, void __iomem *io,
+			       char __user *buf, loff_t off, size_t count,
+			       size_t x_start, size_t x_end, bool iswrite,
+			       enum vfio_pci_io_width max_width);
+bool vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
+					 loff_t reg_start, size_t reg_cnt,
+					 loff_t *buf_offset,
+					 size_t *intersect_count,
+					 size_t *register_offset);
+
+int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
+			  u8 *val, void __iomem *io);
+int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u16 *val, void __iomem *io);
+int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u32 *val, void __iomem *io);
+int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u8 val, void __iomem *io);
+int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u16 val, void __iomem *io);
+int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u32 val, void __iomem *io);
+#ifdef ioread64
+int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u64 *val, void __iomem *io);
+#endif
+#ifdef iowrite64
+int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u64 val, void __iomem *io);
+#endif
+
+#endif /* VFIO_PCI_CORE_H */
