@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Declarations shared by the files of vfio-pci-core and nothing else.
+ */
+#ifndef VFIO_PCI_PRIV_H
+#define VFIO_PCI_PRIV_H
+
+#include <linux/vfio_pci_core.h>
+
+/* irq_type while no interrupt index is enabled. */
+#define VFIO_PCI_IRQ_NONE	VFIO_PCI_NUM_IRQS
+
+/* Largest configuration space a PCI Express function has. */
+#define VFIO_PCI_CFG_SPACE_MAX	PCI_CFG_SPACE_EXP_SIZE
+
+static inline struct vfio_pci_core_device *
+to_core_dev(struct vfio_device *core_vdev)
+{
+	return container_of(core_vdev, struct vfio_pci_core_device, vdev);
+}
+
+static inline bool vfio_pci_is_vga(struct pci_dev *pdev)
+{
+	return (pdev->class >> 8) == PCI_CLASS_DISPLAY_VGA;
+}
+
+/* vfio_pci_core.c */
+extern bool vfio_pci_nointxmask;
+extern bool vfio_pci_disable_vga;
+
+/* vfio_pci_config.c */
+int vfio_pci_config_init(struct vfio_pci_core_device *vdev);
+void vfio_pci_config_free(struct vfio_pci_core_device *vdev);
+ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
+			   char __user *buf, size_t count, loff_t *ppos,
+			   bool iswrite);
+bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
+bool vfio_pci_intx_disabled_by_user(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_rdwr.c */
+ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite);
+ssize_t vfio_pci_rom_read(struct vfio_pci_core_device *vdev,
+			  char __user *buf, size_t count, loff_t *ppos);
+void vfio_pci_release_barmaps(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_mmap.c */
+int vfio_pci_bar_mmap(struct vfio_pci_core_device *vdev,
+		      struct vm_area_struct *vma);
+void vfio_pci_zap_bar_mmaps(struct vfio_pci_core_device *vdev);
+void vfio_pci_memory_lock_and_zap(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_regions.c */
+int vfio_pci_region_info(struct vfio_pci_core_device *vdev,
+			 struct vfio_region_info *info,
+			 struct vfio_info_cap *caps);
+ssize_t vfio_pci_dev_region_rw(struct vfio_pci_core_device *vdev,
+			       unsigned int index, char __user *buf,
+			       size_t count, loff_t *ppos, bool iswrite);
+int vfio_pci_dev_region_mmap(struct vfio_pci_core_device *vdev,
+			     unsigned int index, struct vm_area_struct *vma);
+void vfio_pci_release_dev_regions(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_intrs.c */
+int vfio_pci_irq_count(struct vfio_pci_core_device *vdev, unsigned int index);
+int vfio_pci_set_irqs(struct vfio_pci_core_device *vdev,
+		      struct vfio_irq_set *hdr, void *data);
+void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
+void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev);
+void vfio_pci_signal_eventfd(struct eventfd_ctx __rcu **slot);
+
+/* vfio_pci_ioctl.c */
+long vfio_pci_ioctl_get_info(struct vfio_pci_core_device *vdev,
+			     void __user *arg);
+long vfio_pci_ioctl_get_region_info(struct vfio_pci_core_device *vdev,
+				    void __user *arg);
+long vfio_pci_ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
+				 void __user *arg);
+long vfio_pci_ioctl_set_irqs(struct vfio_pci_core_device *vdev,
+			     void __user *arg);
+
+#endif /* VFIO_PCI_PRIV_H */

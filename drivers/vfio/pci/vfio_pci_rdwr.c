@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * read()/write() access to BARs and the expansion ROM.
+ *
+ * Every access that reaches memory space checks, under memory_lock held for
+ * read, that the user left memory decode on: an MMIO access to a device that
+ * is not decoding can raise a fatal error on some platforms.  I/O port BARs
+ * are not gated; a port access to a non-decoding device simply reads ones.
+ */
+#include <linux/io.h>
+#include <linux/pci.h>
+#include <linux/uaccess.h>
+#include <linux/unaligned.h>
+#include <linux/vfio_pci_core.h>
+
+#include "vfio_pci_priv.h"
+
+/*
+ * One helper per access width.  @test_mem asks for the memory decode check;
+ * callers that already hold memory_lock (or access I/O space) pass false.
+ */
+static int vfio_pci_mem_gate(struct vfio_pci_core_device *vdev, bool test_mem)
+{
+	if (!test_mem)
+		return 0;
+	down_read(&vdev->memory_lock);
+	if (!vfio_pci_memory_enabled(vdev)) {
+		up_read(&vdev->memory_lock);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void vfio_pci_mem_ungate(struct vfio_pci_core_device *vdev,
+				bool test_mem)
+{
+	if (test_mem)
+		up_read(&vdev->memory_lock);
+}
+
+/**
+ * vfio_pci_core_ioread8 - read a byte of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value read
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
+			  u8 *val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread8(io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread8);
+
+/**
+ * vfio_pci_core_ioread16 - read a little-endian word of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value read
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u16 *val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread16(io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread16);
+
+/**
+ * vfio_pci_core_ioread32 - read a little-endian dword of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value read
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u32 *val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread32(io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread32);
+
+#ifdef ioread64
+/**
+ * vfio_pci_core_ioread64 - read a little-endian qword of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value read
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u64 *val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread64(io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread64);
+#endif
+
+/**
+ * vfio_pci_core_iowrite8 - write a byte of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value to write
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u8 val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite8(val, io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite8);
+
+/**
+ * vfio_pci_core_iowrite16 - write a little-endian word of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value to write
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u16 val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite16(val, io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite16);
+
+/**
+ * vfio_pci_core_iowrite32 - write a little-endian dword of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value to write
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u32 val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite32(val, io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite32);
+
+#ifdef iowrite64
+/**
+ * vfio_pci_core_iowrite64 - write a little-endian qword of a BAR for the user
+ * @vdev: the device
+ * @test_mem: check memory decode first (memory BARs, lock not held)
+ * @val: the value to write
+ * @io: the address, inside a barmap
+ *
+ * Return: 0, or -EIO if memory decode is off.
+ */
+int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u64 val, void __iomem *io)
+{
+	int ret = vfio_pci_mem_gate(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite64(val, io);
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
+#endif
+
+/*
+ * Move one access of @width bytes between the user buffer and @io.  Values
+ * travel in the device's little-endian byte order in both directions, so the
+ * user buffer holds the bytes exactly as they are laid out in the BAR.
+ */
+static int vfio_pci_io_one(struct vfio_pci_core_device *vdev, bool test_mem,
+			   void __iomem *io, char __user *ubuf,
+			   unsigned int width, bool iswrite)
+{
+	u8 bytes[8];
+	u64 val = 0;
+	int ret;
+
+	if (iswrite) {
+		if (copy_from_user(bytes, ubuf, width))
+			return -EFAULT;
+		switch (width) {
+		case 8:
+			val = get_unaligned_le64(bytes);
+			break;
+		case 4:
+			val = get_unaligned_le32(bytes);
+			break;
+		case 2:
+			val = get_unaligned_le16(bytes);
+			break;
+		default:
+			val = bytes[0];
+		}
+	}
+
+	switch (width) {
+#ifdef iowrite64
+	case 8:
+		if (iswrite) {
+			ret = vfio_pci_core_iowrite64(vdev, test_mem, val, io);
+		} else {
+			u64 v;
+
+			ret = vfio_pci_core_ioread64(vdev, test_mem, &v, io);
+			val = v;
+		}
+		break;
+#endif
+	case 4:
+		if (iswrite) {
+			ret = vfio_pci_core_iowrite32(vdev, test_mem, val, io);
+		} else {
+			u32 v;
+
+			ret = vfio_pci_core_ioread32(vdev, test_mem, &v, io);
+			val = v;
+		}
+		break;
+	case 2:
+		if (iswrite) {
+			ret = vfio_pci_core_iowrite16(vdev, test_mem, val, io);
+		} else {
+			u16 v;
+
+			ret = vfio_pci_core_ioread16(vdev, test_mem, &v, io);
+			val = v;
+		}
+		break;
+	default:
+		if (iswrite) {
+			ret = vfio_pci_core_iowrite8(vdev, test_mem, val, io);
+		} else {
+			u8 v;
+
+			ret = vfio_pci_core_ioread8(vdev, test_mem, &v, io);
+			val = v;
+		}
+		break;
+	}
+	if (ret || iswrite)
+		return ret;
+
+	put_unaligned_le64(val, bytes);
+	if (copy_to_user(ubuf, bytes, width))
+		return -EFAULT;
+	return 0;
+}
+
+/* Widest naturally aligned access at @off that fits @left and @max. */
+static unsigned int vfio_pci_io_width(loff_t off, size_t left,
+				      unsigned int max)
+{
+	unsigned int width;
+
+	for (width = max; width > 1; width >>= 1)
+		if (left >= width && !(off & (width - 1)))
+			break;
+	return width;
+}
+
+/**
+ * vfio_pci_core_do_io_rw - copy between a user buffer and a mapped BAR range
+ * @vdev: the device
+ * @test_mem: check memory decode before each access
+ * @io: start of the mapping (the BAR's offset 0)
+ * @buf: user buffer
+ * @off: offset into the mapping
+ * @count: bytes to move
+ * @x_start: start of a range excluded from access (x_end == 0: none)
+ * @x_end: end of the excluded range
+ * @iswrite: direction
+ * @max_width: widest single access to use
+ *
+ * Accesses are naturally aligned and as wide as possible up to @max_width.
+ * Reads of the excluded range return 0xff bytes and writes to it are
+ * dropped; it hides registers the kernel owns, such as the MSI-X table.
+ *
+ * Return: bytes moved, or a negative errno if nothing was moved.
+ */
+ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
+			       bool test_mem, void __iomem *io,
+			       char __user *buf, loff_t off, size_t count,
+			       size_t x_start, size_t x_end, bool iswrite,
+			       enum vfio_pci_io_width max_width)
+{
+	size_t done = 0;
+	unsigned int width;
+	int ret;
+
+#ifndef iowrite64
+	/* No 64-bit MMIO accessors on this architecture. */
+	max_width = min(max_width, VFIO_PCI_IO_WIDTH_4);
+#endif
+	while (done < count) {
+		loff_t pos = off + done;
+		size_t left = count - done;
+
+		if (x_end > x_start && pos >= x_start && pos < x_end) {
+			/* Skip to the end of the excluded range. */
+			size_t skip = min_t(size_t, left, x_end - pos);
+
+			if (!iswrite) {
+				size_t i;
+
+				for (i = 0; i < skip; i++)
+					if (put_user((u8)0xff, buf + done + i)) {
+						ret = -EFAULT;
+						goto out;
+					}
+			}
+			done += skip;
+			continue;
+		}
+		if (x_end > x_start && pos < x_start)
+			left = min_t(size_t, left, x_start - pos);
+
+		width = vfio_pci_io_width(pos, left, max_width);
+		ret = vfio_pci_io_one(vdev, test_mem, io + pos, buf + done,
+				      width, iswrite);
+		if (ret)
+			goto out;
+		done += width;
+	}
+	return done;
+out:
+	return done ? done : ret;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_do_io_rw);
+
+/**
+ * vfio_pci_core_setup_barmap - map a BAR for kernel access on behalf of the user
+ * @vdev: the device
+ * @bar: BAR number
+ *
+ * Claims the BAR's resource for vfio and iomaps the whole BAR.  The mapping
+ * is kept until the device is disabled.  Calls are serialised by the vfio
+ * device's open/close and by the callers' own locking (vfio core allows
+ * concurrent read()s, so a racing second caller may map and unmap again).
+ *
+ * Return: 0 or a negative errno.
+ */
+int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev, int bar)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+	int ret;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	if (READ_ONCE(vdev->barmap[bar]))
+		return 0;
+
+	ret = pci_request_selected_regions(pdev, 1 << bar, "vfio");
+	if (ret)
+		return ret;
+	io = pci_iomap(pdev, bar, 0);
+	if (!io) {
+		pci_release_selected_regions(pdev, 1 << bar);
+		return -ENOMEM;
+	}
+	if (cmpxchg(&vdev->barmap[bar], NULL, io)) {
+		/* Somebody else won the race; theirs stays. */
+		pci_iounmap(pdev, io);
+		pci_release_selected_regions(pdev, 1 << bar);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_setup_barmap);
+
+/**
+ * vfio_pci_release_barmaps - undo vfio_pci_core_setup_barmap() for all BARs
+ * @vdev: the device, no longer accessible to the user
+ */
+void vfio_pci_release_barmaps(struct vfio_pci_core_device *vdev)
+{
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (!vdev->barmap[bar])
+			continue;
+		pci_iounmap(vdev->pdev, vdev->barmap[bar]);
+		pci_release_selected_regions(vdev->pdev, 1 << bar);
+		vdev->barmap[bar] = NULL;
+	}
+}
+
+/**
+ * vfio_pci_bar_rw - read() or write() of a BAR region
+ * @vdev: the device
+ * @buf: user buffer
+ * @count: bytes requested
+ * @ppos: file position
+ * @iswrite: direction
+ *
+ * Return: bytes moved or a negative errno.
+ */
+ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int bar = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	size_t x_start = 0, x_end = 0;
+	resource_size_t len;
+	bool is_mem;
+	ssize_t done;
+	int ret;
+
+	len = pci_resource_len(pdev, bar);
+	is_mem = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
+	if (!len)
+		return -EINVAL;
+	if (pos >= len)
+		return -EINVAL;
+	count = min_t(size_t, count, len - pos);
+
+	ret = vfio_pci_core_setup_barmap(vdev, bar);
+	if (ret)
+		return ret;
+
+	if (bar == vdev->msix_bar && vdev->msix_size) {
+		x_start = vdev->msix_offset;
+		x_end = vdev->msix_offset + vdev->msix_size;
+	}
+
+	done = vfio_pci_core_do_io_rw(vdev, is_mem, vdev->barmap[bar], buf,
+				      pos, count, x_start, x_end, iswrite,
+				      VFIO_PCI_IO_WIDTH_8);
+	if (done > 0)
+		*ppos += done;
+	return done;
+}
+
+/**
+ * vfio_pci_rom_read - read() of the expansion ROM region
+ * @vdev: the device
+ * @buf: user buffer
+ * @count: bytes requested
+ * @ppos: file position
+ *
+ * The ROM is mapped, and its decode enabled, only for the duration of the
+ * read, so that it never decodes behind the user's back.
+ *
+ * Return: bytes read or a negative errno.
+ */
+ssize_t vfio_pci_rom_read(struct vfio_pci_core_device *vdev,
+			  char __user *buf, size_t count, loff_t *ppos)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	void __iomem *rom;
+	size_t size;
+	ssize_t done;
+
+	if (!pci_resource_len(pdev, PCI_ROM_RESOURCE))
+		return -EINVAL;
+
+	down_read(&vdev->memory_lock);
+	if (!vfio_pci_memory_enabled(vdev)) {
+		done = -EIO;
+		goto out_unlock;
+	}
+	rom = pci_map_rom(pdev, &size);
+	if (!rom) {
+		done = -EIO;
+		goto out_unlock;
+	}
+	if (pos >= size) {
+		done = -EINVAL;
+		goto out_unmap;
+	}
+	count = min_t(size_t, count, size - pos);
+	done = vfio_pci_core_do_io_rw(vdev, false, rom, buf, pos, count, 0, 0,
+				      false, VFIO_PCI_IO_WIDTH_4);
+	if (done > 0)
+		*ppos += done;
+out_unmap:
+	pci_unmap_rom(pdev, rom);
+out_unlock:
+	up_read(&vdev->memory_lock);
+	return done;
+}
+
+/**
+ * vfio_pci_core_range_intersect_range - intersect a buffer with a register
+ * @buf_start: start of the access
+ * @buf_cnt: length of the access
+ * @reg_start: start of the register range
+ * @reg_cnt: length of the register range
+ * @buf_offset: where the intersection starts in the access
+ * @intersect_count: length of the intersection
+ * @register_offset: where the intersection starts in the register range
+ *
+ * Return: true if the ranges intersect; the outputs are valid only then.
+ */
+bool vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
+					 loff_t reg_start, size_t reg_cnt,
+					 loff_t *buf_offset,
+					 size_t *intersect_count,
+					 size_t *register_offset)
+{
+	loff_t lo = max(buf_start, reg_start);
+	loff_t hi = min_t(loff_t, buf_start + buf_cnt, reg_start + reg_cnt);
+
+	if (lo >= hi)
+		return false;
+	*buf_offset = lo - buf_start;
+	*intersect_count = hi - lo;
+	*register_offset = lo - reg_start;
+	return true;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_range_intersect_range);
