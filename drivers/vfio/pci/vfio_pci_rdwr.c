@@ -9,6 +9,7 @@
  */
 #include <linux/io.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/unaligned.h>
 #include <linux/vfio_pci_core.h>
@@ -487,6 +488,41 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 	return done;
 }
 
+/*
+ * Copy up to a page of the ROM into @bounce.  The ROM is mapped, and its
+ * decode enabled, only for the duration of the copy, so that it never
+ * decodes behind the user's back.
+ */
+static ssize_t vfio_pci_rom_fetch(struct vfio_pci_core_device *vdev,
+				  void *bounce, loff_t pos, size_t count)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *rom;
+	ssize_t ret;
+	size_t size;
+
+	down_read(&vdev->memory_lock);
+	if (!vfio_pci_memory_enabled(vdev)) {
+		ret = -EIO;
+		goto out_unlock;
+	}
+	rom = pci_map_rom(pdev, &size);
+	if (!rom) {
+		ret = -EIO;
+		goto out_unlock;
+	}
+	if (pos >= size) {
+		ret = 0;
+	} else {
+		ret = min_t(size_t, count, size - pos);
+		memcpy_fromio(bounce, rom + pos, ret);
+	}
+	pci_unmap_rom(pdev, rom);
+out_unlock:
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+
 /**
  * vfio_pci_rom_read - read() of the expansion ROM region
  * @vdev: the device
@@ -494,46 +530,44 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
  * @count: bytes requested
  * @ppos: file position
  *
- * The ROM is mapped, and its decode enabled, only for the duration of the
- * read, so that it never decodes behind the user's back.
+ * The ROM is read through a bounce buffer: copying to the user while
+ * holding memory_lock could fault on a mapping of this very device and
+ * take the lock recursively.
  *
  * Return: bytes read or a negative errno.
  */
 ssize_t vfio_pci_rom_read(struct vfio_pci_core_device *vdev,
 			  char __user *buf, size_t count, loff_t *ppos)
 {
-	struct pci_dev *pdev = vdev->pdev;
 	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	void __iomem *rom;
-	size_t size;
-	ssize_t done;
+	resource_size_t len = pci_resource_len(vdev->pdev, PCI_ROM_RESOURCE);
+	size_t done = 0;
+	ssize_t got = 0;
+	void *bounce;
 
-	if (!pci_resource_len(pdev, PCI_ROM_RESOURCE))
+	if (!len || pos >= len)
 		return -EINVAL;
+	count = min_t(size_t, count, len - pos);
 
-	down_read(&vdev->memory_lock);
-	if (!vfio_pci_memory_enabled(vdev)) {
-		done = -EIO;
-		goto out_unlock;
+	bounce = kmalloc(min_t(size_t, count, PAGE_SIZE), GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	while (done < count) {
+		got = vfio_pci_rom_fetch(vdev, bounce, pos + done,
+					 min_t(size_t, count - done, PAGE_SIZE));
+		if (got <= 0)
+			break;
+		if (copy_to_user(buf + done, bounce, got)) {
+			got = -EFAULT;
+			break;
+		}
+		done += got;
 	}
-	rom = pci_map_rom(pdev, &size);
-	if (!rom) {
-		done = -EIO;
-		goto out_unlock;
-	}
-	if (pos >= size) {
-		done = -EINVAL;
-		goto out_unmap;
-	}
-	count = min_t(size_t, count, size - pos);
-	done = vfio_pci_core_do_io_rw(vdev, false, rom, buf, pos, count, 0, 0,
-				      false, VFIO_PCI_IO_WIDTH_4);
-	if (done > 0)
-		*ppos += done;
-out_unmap:
-	pci_unmap_rom(pdev, rom);
-out_unlock:
-	up_read(&vdev->memory_lock);
+	kfree(bounce);
+
+	if (!done)
+		return got;
+	*ppos += done;
 	return done;
 }
 
