@@ -657,8 +657,9 @@ static unsigned int cfg_chunk(unsigned int pos, size_t count)
  * @iswrite: direction
  *
  * Accesses are split into naturally aligned pieces of up to four bytes, the
- * sizes config cycles have.  An access starting past the end of config space
- * fails with -EINVAL; one running past it is shortened.
+ * sizes config cycles have.  An access that does not fit in config space
+ * as a whole fails with -EFAULT and transfers nothing, as it always has for
+ * vfio-pci users.
  *
  * Return: bytes transferred or a negative errno.
  */
@@ -674,9 +675,8 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 	u32 val;
 	int ret = 0;
 
-	if (start >= cfg->size)
-		return -EINVAL;
-	count = min_t(size_t, count, cfg->size - start);
+	if (start >= cfg->size || count > cfg->size - start)
+		return -EFAULT;
 	pos = start;
 
 	mutex_lock(&cfg->lock);

@@ -161,14 +161,36 @@ void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 
-/* Reset the function with BAR mappings blocked; the device lock is taken. */
+/*
+ * Reset the function with BAR mappings blocked.
+ *
+ * The device lock, and the upstream bridge's in case the reset ends up as a
+ * secondary bus reset, are only tried: an unbind of this device holds its
+ * lock while it waits for the user to close, so a blocking lock here could
+ * wait for ever.  The caller gets -EAGAIN and may retry.
+ */
 static int vfio_pci_reset_function(struct vfio_pci_core_device *vdev)
 {
-	int ret;
+	struct pci_dev *pdev = vdev->pdev;
+	struct pci_dev *bridge = pci_upstream_bridge(pdev);
+	int ret = -EAGAIN;
 
+	if (bridge && !pci_dev_trylock(bridge))
+		return ret;
+	if (!pci_dev_trylock(pdev))
+		goto out_bridge;
+
+	/* The reset loses config space; the user's view of it must not. */
 	vfio_pci_memory_lock_and_zap(vdev);
-	ret = pci_try_reset_function(vdev->pdev);
+	pci_save_state(pdev);
+	ret = __pci_reset_function_locked(pdev);
+	pci_restore_state(pdev);
 	up_write(&vdev->memory_lock);
+
+	pci_dev_unlock(pdev);
+out_bridge:
+	if (bridge)
+		pci_dev_unlock(bridge);
 	return ret;
 }
 

@@ -126,6 +126,9 @@ long vfio_pci_ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 	info.index = array_index_nospec(info.index, VFIO_PCI_NUM_IRQS);
+	/* Error reporting exists only on PCI Express. */
+	if (info.index == VFIO_PCI_ERR_IRQ_INDEX && !pci_is_pcie(vdev->pdev))
+		return -EINVAL;
 
 	info.count = vfio_pci_irq_count(vdev, info.index);
 	info.flags = VFIO_IRQ_INFO_EVENTFD;

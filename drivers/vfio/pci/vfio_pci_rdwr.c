@@ -6,8 +6,13 @@
  * read, that the user left memory decode on: an MMIO access to a device that
  * is not decoding can raise a fatal error on some platforms.  I/O port BARs
  * are not gated; a port access to a non-decoding device simply reads ones.
+ *
+ * Where the architecture has no 64-bit MMIO accessor, io-64-nonatomic-lo-hi
+ * provides one made of two 32-bit accesses, low dword first, so 8-byte user
+ * accesses behave the same everywhere.
  */
 #include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>

@@ -91,10 +91,11 @@ int vfio_pci_region_info(struct vfio_pci_core_device *vdev,
 		vfio_pci_rom_info(vdev, info);
 		return 0;
 	case VFIO_PCI_VGA_REGION_INDEX:
-		/* Legacy VGA ranges are not forwarded by this driver. */
-		info->size = 0;
-		info->flags = 0;
-		return 0;
+		/*
+		 * Legacy VGA ranges are not forwarded by this driver; like
+		 * for a device that is not VGA at all, the index is invalid.
+		 */
+		return -EINVAL;
 	default:
 		if (info->index >= VFIO_PCI_NUM_REGIONS + vdev->num_regions)
 			return -EINVAL;
