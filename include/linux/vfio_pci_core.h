@@ -101,8 +101,8 @@ struct vfio_pci_core_device {
 	 * space MSI/INTx bits, reset and close).  @irqlock is the spinlock the
 	 * INTx hard-irq handler takes against masking from process context.
 	 */
-	struct mutex			igate;
-	spinlock_t			irqlock;
+	struct mutex			igate;		/* see above */
+	spinlock_t			irqlock;	/* see above */
 	int				irq_type;
 	struct xarray			ctx;
 	struct vfio_pci_intx		*intx;

@@ -49,7 +49,7 @@
  * @w1c: per-byte mask, see above
  */
 struct vfio_pci_config_state {
-	struct mutex	lock;
+	struct mutex	lock;		/* see above */
 	unsigned int	size;
 	u32		bar_mask[CFG_NUM_BARS];
 	u32		bar_flags[CFG_NUM_BARS];

@@ -14,6 +14,7 @@
  * lock (vdev->vdev.dev_set->lock).
  */
 #include <linux/aer.h>
+#include <linux/bitfield.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/pci.h>

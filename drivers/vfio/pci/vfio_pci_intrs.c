@@ -667,15 +667,16 @@ int vfio_pci_set_irqs(struct vfio_pci_core_device *vdev,
 {
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 	int ret = -EINVAL;
+	bool mask;
 
 	mutex_lock(&vdev->igate);
 	switch (hdr->index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
+		mask = action == VFIO_IRQ_SET_ACTION_MASK;
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
 			ret = vfio_pci_intx_set_trigger(vdev, hdr, data);
 		else if (hdr->count)
-			ret = vfio_pci_intx_set_mask(vdev, hdr, data,
-					action == VFIO_IRQ_SET_ACTION_MASK);
+			ret = vfio_pci_intx_set_mask(vdev, hdr, data, mask);
 		else
 			ret = 0;
 		break;
