@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Helpers for the VFIO PCI selftests; see vfio_pci_util.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <linux/pci_regs.h>
+
+#include "vfio_pci_util.h"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *vfio_selftests_bdf(void)
+{
+	const char *bdf = getenv(VFIO_SELFTESTS_BDF_ENV);
+
+	if (!bdf || !*bdf)
+		return NULL;
+	return bdf;
+}
+
+static int bdf_group_id(const char *bdf, int *group_id)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	char *end;
+	ssize_t n;
+	long id;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	errno = 0;
+	id = strtol(base, &end, 10);
+	if (errno || end == base || *end || id < 0 || id > INT_MAX)
+		return -EINVAL;
+	*group_id = (int)id;
+	return 0;
+}
+
+int vfio_pci_dev_open(struct vfio_pci_dev *dev, const char *bdf,
+		      char *err, size_t errlen)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+	int ret, api;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->container_fd = -1;
+	dev->group_fd = -1;
+	dev->device_fd = -1;
+
+	if (!bdf) {
+		set_err(err, errlen, "%s is not set", VFIO_SELFTESTS_BDF_ENV);
+		return -1;
+	}
+	if (snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf) >=
+	    (int)sizeof(dev->bdf)) {
+		set_err(err, errlen, "BDF '%s' is too long", bdf);
+		return -1;
+	}
+
+	ret = bdf_group_id(bdf, &dev->group_id);
+	if (ret) {
+		set_err(err, errlen, "%s: no iommu_group link: %s", bdf,
+			strerror(-ret));
+		return -1;
+	}
+
+	dev->container_fd = open("/dev/vfio/vfio", O_RDWR);
+	if (dev->container_fd < 0) {
+		set_err(err, errlen, "open /dev/vfio/vfio: %s", strerror(errno));
+		goto fail;
+	}
+	api = ioctl(dev->container_fd, VFIO_GET_API_VERSION);
+	if (api != VFIO_API_VERSION) {
+		set_err(err, errlen, "VFIO_GET_API_VERSION returned %d", api);
+		goto fail;
+	}
+	if (ioctl(dev->container_fd, VFIO_CHECK_EXTENSION,
+		  VFIO_TYPE1v2_IOMMU) <= 0) {
+		set_err(err, errlen, "container lacks VFIO_TYPE1v2_IOMMU");
+		goto fail;
+	}
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", dev->group_id);
+	dev->group_fd = open(path, O_RDWR);
+	if (dev->group_fd < 0) {
+		set_err(err, errlen, "open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status)) {
+		set_err(err, errlen, "VFIO_GROUP_GET_STATUS: %s",
+			strerror(errno));
+		goto fail;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		set_err(err, errlen,
+			"group %d is not viable (bind every device in it to vfio-pci)",
+			dev->group_id);
+		goto fail;
+	}
+	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER,
+		  &dev->container_fd)) {
+		set_err(err, errlen, "VFIO_GROUP_SET_CONTAINER: %s",
+			strerror(errno));
+		goto fail;
+	}
+	if (ioctl(dev->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		set_err(err, errlen, "VFIO_SET_IOMMU(TYPE1v2): %s",
+			strerror(errno));
+		goto fail;
+	}
+	dev->device_fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (dev->device_fd < 0) {
+		set_err(err, errlen, "VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf,
+			strerror(errno));
+		goto fail;
+	}
+
+	dev->info.argsz = sizeof(dev->info);
+	if (ioctl(dev->device_fd, VFIO_DEVICE_GET_INFO, &dev->info)) {
+		set_err(err, errlen, "VFIO_DEVICE_GET_INFO: %s",
+			strerror(errno));
+		goto fail;
+	}
+	return 0;
+
+fail:
+	vfio_pci_dev_close(dev);
+	return -1;
+}
+
+void vfio_pci_dev_close(struct vfio_pci_dev *dev)
+{
+	if (dev->device_fd >= 0)
+		close(dev->device_fd);
+	if (dev->group_fd >= 0)
+		close(dev->group_fd);
+	if (dev->container_fd >= 0)
+		close(dev->container_fd);
+	dev->device_fd = -1;
+	dev->group_fd = -1;
+	dev->container_fd = -1;
+}
+
+int vfio_region_info(int device_fd, uint32_t index,
+		     struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	if (ioctl(device_fd, VFIO_DEVICE_GET_REGION_INFO, info))
+		return -errno;
+	return 0;
+}
+
+int vfio_irq_info(int device_fd, uint32_t index, struct vfio_irq_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	if (ioctl(device_fd, VFIO_DEVICE_GET_IRQ_INFO, info))
+		return -errno;
+	return 0;
+}
+
+static int region_pos(const struct vfio_pci_dev *dev, uint32_t index,
+		      uint64_t off, off_t *pos)
+{
+	struct vfio_region_info info;
+	int ret;
+
+	ret = vfio_region_info(dev->device_fd, index, &info);
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	*pos = (off_t)(info.offset + off);
+	return 0;
+}
+
+ssize_t vfio_region_read(const struct vfio_pci_dev *dev, uint32_t index,
+			 uint64_t off, void *buf, size_t len)
+{
+	off_t pos;
+
+	if (region_pos(dev, index, off, &pos))
+		return -1;
+	return pread(dev->device_fd, buf, len, pos);
+}
+
+ssize_t vfio_region_write(const struct vfio_pci_dev *dev, uint32_t index,
+			  uint64_t off, const void *buf, size_t len)
+{
+	off_t pos;
+
+	if (region_pos(dev, index, off, &pos))
+		return -1;
+	return pwrite(dev->device_fd, buf, len, pos);
+}
+
+static int sysfs_path(char *path, size_t len, const char *bdf,
+		      const char *attr)
+{
+	int n = snprintf(path, len, "/sys/bus/pci/devices/%s/%s", bdf, attr);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int sysfs_read_u64(const char *bdf, const char *attr, uint64_t *val)
+{
+	char path[PATH_MAX], buf[64], *end;
+	unsigned long long v;
+	ssize_t n;
+	int fd, ret;
+
+	ret = sysfs_path(path, sizeof(path), bdf, attr);
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	ret = -errno;
+	close(fd);
+	if (n < 0)
+		return ret;
+	buf[n] = '\0';
+
+	errno = 0;
+	v = strtoull(buf, &end, 0);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+int sysfs_read_resources(const char *bdf,
+			 struct sysfs_resource res[VFIO_UTIL_NUM_RES])
+{
+	char path[PATH_MAX];
+	unsigned long long s, e, f;
+	FILE *fp;
+	int i, ret;
+
+	ret = sysfs_path(path, sizeof(path), bdf, "resource");
+	if (ret)
+		return ret;
+	fp = fopen(path, "r");
+	if (!fp)
+		return -errno;
+	for (i = 0; i < VFIO_UTIL_NUM_RES; i++) {
+		if (fscanf(fp, "%llx %llx %llx", &s, &e, &f) != 3) {
+			fclose(fp);
+			return -EINVAL;
+		}
+		res[i].start = s;
+		res[i].end = e;
+		res[i].flags = f;
+		res[i].size = (s || e) ? e - s + 1 : 0;
+	}
+	fclose(fp);
+	return 0;
+}
+
+ssize_t sysfs_read_config(const char *bdf, off_t off, void *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, saved;
+
+	if (sysfs_path(path, sizeof(path), bdf, "config"))
+		return -1;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, off);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n;
+}
+
+int sysfs_config_size(const char *bdf, uint64_t *size)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	ret = sysfs_path(path, sizeof(path), bdf, "config");
+	if (ret)
+		return ret;
+	if (stat(path, &st))
+		return -errno;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+unsigned int pci_find_cap(const uint8_t *cfg, unsigned int cap_id)
+{
+	unsigned int pos, ttl = 48;	/* bounded walk: at most 48 caps */
+
+	if (!(cfg[PCI_STATUS] & PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = cfg[PCI_CAPABILITY_LIST] & ~3u;
+	while (pos >= PCI_STD_HEADER_SIZEOF && ttl--) {
+		if (cfg[pos + PCI_CAP_LIST_ID] == cap_id)
+			return pos;
+		pos = cfg[pos + PCI_CAP_LIST_NEXT] & ~3u;
+	}
+	return 0;
+}

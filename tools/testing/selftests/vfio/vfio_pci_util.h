@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Small helpers shared by the VFIO PCI selftests: open a device that is
+ * already bound to vfio-pci through the legacy group/container interface,
+ * look up its regions, and read the same device's attributes from sysfs so
+ * that what VFIO reports can be compared with what the PCI core knows.
+ */
+#ifndef VFIO_PCI_SELFTEST_UTIL_H
+#define VFIO_PCI_SELFTEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/vfio.h>
+
+/* Environment variable naming the device under test, e.g. 0000:00:03.0. */
+#define VFIO_SELFTESTS_BDF_ENV	"VFIO_SELFTESTS_BDF"
+
+/* Size of an error message buffer used by the helpers below. */
+#define VFIO_UTIL_ERRLEN	256
+
+/* Number of resources described by the sysfs "resource" file we look at. */
+#define VFIO_UTIL_NUM_RES	(VFIO_PCI_ROM_REGION_INDEX + 1)
+
+struct vfio_pci_dev {
+	char bdf[32];
+	int group_id;
+	int container_fd;
+	int group_fd;
+	int device_fd;
+	struct vfio_device_info info;
+};
+
+struct sysfs_resource {
+	uint64_t start;
+	uint64_t end;
+	uint64_t flags;
+	uint64_t size;		/* 0 when the resource is not implemented */
+};
+
+/* Returns the BDF from the environment, or NULL when it is not set. */
+const char *vfio_selftests_bdf(void);
+
+/*
+ * Open @bdf: group, container (type1v2 IOMMU) and device fd, then fetch
+ * VFIO_DEVICE_GET_INFO.  Returns 0, or -1 with a message in @err.
+ */
+int vfio_pci_dev_open(struct vfio_pci_dev *dev, const char *bdf,
+		      char *err, size_t errlen);
+void vfio_pci_dev_close(struct vfio_pci_dev *dev);
+
+/* VFIO_DEVICE_GET_REGION_INFO / GET_IRQ_INFO; return 0 or -errno. */
+int vfio_region_info(int device_fd, uint32_t index,
+		     struct vfio_region_info *info);
+int vfio_irq_info(int device_fd, uint32_t index, struct vfio_irq_info *info);
+
+/*
+ * pread()/pwrite() of exactly @len bytes at @off inside region @index.
+ * Returns the syscall's result (bytes transferred, or -1 with errno set).
+ */
+ssize_t vfio_region_read(const struct vfio_pci_dev *dev, uint32_t index,
+			 uint64_t off, void *buf, size_t len);
+ssize_t vfio_region_write(const struct vfio_pci_dev *dev, uint32_t index,
+			  uint64_t off, const void *buf, size_t len);
+
+/* Read a sysfs attribute of the device as an unsigned number (any base). */
+int sysfs_read_u64(const char *bdf, const char *attr, uint64_t *val);
+
+/* Parse the first VFIO_UTIL_NUM_RES lines of the sysfs "resource" file. */
+int sysfs_read_resources(const char *bdf,
+			 struct sysfs_resource res[VFIO_UTIL_NUM_RES]);
+
+/*
+ * Read @len bytes of the device's real config space through sysfs (root
+ * sees all of it).  Returns bytes read or -1.
+ */
+ssize_t sysfs_read_config(const char *bdf, off_t off, void *buf, size_t len);
+
+/* Size of the sysfs config file: the kernel's cfg_size (256 or 4096). */
+int sysfs_config_size(const char *bdf, uint64_t *size);
+
+/*
+ * Walk the standard capability list of a 256-byte config image and return
+ * the offset of capability @cap_id, or 0 when it is absent.
+ */
+unsigned int pci_find_cap(const uint8_t *cfg, unsigned int cap_id);
+
+#endif /* VFIO_PCI_SELFTEST_UTIL_H */
