@@ -1,0 +1,68 @@
+# Out-of-tree build and test entry points for the vfio-pci series.
+#
+# The kernel paths (drivers/, include/, Documentation/, tools/, MAINTAINERS)
+# are what goes into a kernel tree; this file and harness/ are repository
+# glue only.
+#
+#   make                 build vfio-pci-core.ko and vfio-pci.ko
+#   make KDIR=/path      ...against another kernel build tree
+#   make modroot         module tree for the VM: distro modules + ours in updates/
+#   make selftests       build tools/testing/selftests/vfio into build/selftests
+#   make lint            checkpatch --strict, sparse, W=1
+#   make intree          build the kernel paths inside the linux-source tree
+#   make check           everything above plus the VM test suite
+#   make demo            boot a VM, bind devices, hand one to a nested QEMU
+
+REPO	:= $(CURDIR)
+KVER	?= $(shell $(REPO)/harness/kver.sh 2>/dev/null || . $(REPO)/harness/kernel.env && echo $$KERNEL_ABI)
+KDIR	?= /lib/modules/$(KVER)/build
+BUILD	:= $(REPO)/build
+OOT	:= $(BUILD)/oot
+MODROOT	:= $(BUILD)/modroot
+
+# Our copy of include/linux/vfio_pci_core.h must win over the headers
+# package's: NOSTDINC_FLAGS comes before the kernel's own include paths.
+# Setting it on the command line replaces the kernel Makefile's value, so
+# -nostdinc is repeated here.
+KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
+	NOSTDINC_FLAGS="-nostdinc -I$(OOT)/include" \
+	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m
+
+.PHONY: all modules sync-src modroot selftests lint intree check demo setup clean
+
+all: modules
+
+# Build from a copy so that the source tree never collects build products.
+sync-src:
+	@mkdir -p $(OOT)/drivers/vfio/pci $(OOT)/include/linux
+	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+		--exclude '*.mod*' --exclude 'modules.order' --exclude 'Module.symvers' \
+		$(REPO)/drivers/vfio/pci/ $(OOT)/drivers/vfio/pci/
+	@rsync -a $(REPO)/include/linux/ $(OOT)/include/linux/
+
+modules: sync-src
+	$(MAKE) $(KBUILD_ARGS) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+
+modroot: modules
+	$(REPO)/harness/mkmodroot.sh $(KVER) $(MODROOT) $(OOT)/drivers/vfio/pci
+
+selftests:
+	$(REPO)/harness/build-selftests.sh $(BUILD)/selftests
+
+lint:
+	$(REPO)/harness/lint.sh
+
+intree:
+	$(REPO)/harness/intree-check.sh
+
+setup:
+	$(REPO)/harness/setup.sh
+
+check:
+	$(REPO)/harness/check.sh
+
+demo:
+	$(REPO)/harness/demo.sh
+
+clean:
+	rm -rf $(BUILD)
