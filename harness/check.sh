@@ -1,0 +1,46 @@
+#!/bin/bash
+# The whole test suite, from a fresh machine: install what is missing, build,
+# lint, prove the Kbuild files in a kernel tree, then run every VM test.
+#
+# Usage: harness/check.sh            (what `make check` and CI run)
+#        SKIP_INTREE=1 harness/check.sh   skip the in-tree build (slow first run)
+#
+# Each stage prints a line "stage NAME: ok|FAILED (Ns)"; the VM test runner
+# ends with "N passed, M failed".  Exit status is non-zero if any stage
+# failed.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo" || exit 2
+failed=()
+
+stage() {
+	local name=$1 t0 rc
+	shift
+	t0=$(date +%s)
+	echo "=== stage $name: $*"
+	"$@"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		echo "stage $name: ok ($(($(date +%s) - t0))s)"
+	else
+		echo "stage $name: FAILED, status $rc ($(($(date +%s) - t0))s)"
+		failed+=("$name")
+	fi
+	return "$rc"
+}
+
+stage setup harness/setup.sh || exit 1
+stage build make -s modroot || exit 1
+stage selftests-build make -s selftests || exit 1
+stage lint harness/lint.sh
+if [ -z "${SKIP_INTREE:-}" ]; then
+	stage intree harness/intree-check.sh
+fi
+stage vm-tests harness/run-vm-tests -v
+
+if [ "${#failed[@]}" -ne 0 ]; then
+	echo "check: FAILED stages: ${failed[*]}"
+	exit 1
+fi
+echo "check: all stages passed"
