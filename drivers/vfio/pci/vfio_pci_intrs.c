@@ -7,20 +7,47 @@
  *
  *  vdev->igate (mutex): every change of interrupt configuration.  It owns
  *	vdev->irq_type, the MSI/MSI-X vector contexts in vdev->ctx, the
- *	lifetime of vdev->intx and the ERR/REQ eventfd slots.  Held across
- *	request_irq()/free_irq(), so no handler ever runs for a context that
- *	is being built or torn down.
- *  cfg->lock (config space, vfio_pci_config.c) may be taken inside igate,
- *	never the other way round.
- *  vdev->irqlock (spinlock, irqsave): the INTx mask state and the INTx
- *	trigger pointer.  The hard-irq handler runs entirely under it, so a
- *	trigger swapped under the lock is never signalled after it is put, and
- *	masking from process context (SET_IRQS, the user's COMMAND.INTX_DISABLE,
- *	an unmask eventfd) cannot interleave with the handler's own masking.
+ *	lifetime of vdev->intx and of its unmask virqfd, and the ERR/REQ
+ *	eventfd slots.  Held across request_irq()/free_irq(), so no handler
+ *	ever runs for a context that is being built or torn down.  Taken by
+ *	SET_IRQS and by teardown at close only.
+ *  vdev->memory_lock (rwsem, for write): taken inside igate around MSI-X
+ *	vector changes, which write the MSI-X table in BAR memory.
+ *  vdev->irqlock (spinlock, irqsave): the INTx mask state, the INTx
+ *	trigger pointer and the vdev->intx pointer itself.  vdev->intx is
+ *	published and unpublished under it, so code that does not hold igate
+ *	(the hard-irq handler, the user's COMMAND.INTX_DISABLE write, the
+ *	unmask virqfd) finds either a live INTx context or NULL, never one
+ *	being freed.  Innermost: nothing else is taken under it.
  *
- * The ERR and REQ eventfds are signalled from contexts that cannot take
- * igate (AER callbacks, driver unbind); they are RCU-protected pointers,
- * replaced under igate and released after a grace period.
+ * The config space lock (cfg->lock) and igate are never held together;
+ * a config write reaches INTx only through irqlock.
+ *
+ * How this rules out the known races:
+ *  - Masking from outside SET_IRQS vs teardown (CVE-2024-26810): the
+ *    config-space and virqfd paths only touch INTx under irqlock after
+ *    checking vdev->intx.  Teardown first disables the unmask virqfd (which
+ *    waits for its handler and deferred work), then masks the line and
+ *    unpublishes vdev->intx under irqlock, and only then frees the irq and
+ *    the context.
+ *  - Eventfd teardown vs delivery (CVE-2024-26812): the INTx handler is
+ *    requested once per enable and signals the trigger under irqlock; a new
+ *    trigger is swapped in under irqlock and the old one put afterwards.
+ *    An MSI vector's eventfd is put only after free_irq() has waited for
+ *    its handler.  ERR/REQ eventfds are RCU pointers, put after a grace
+ *    period.
+ *  - INTx enabled before the mask is in place (CVE-2024-27437): INTx is
+ *    masked in hardware before its handler is requested: DisINTx is set, or
+ *    an exclusive line is requested with IRQF_NO_AUTOEN.  vdev->intx is
+ *    published only once the irq is requested, so nothing can unmask a line
+ *    that has no handler yet.  The software state (hw_masked) mirrors the
+ *    hardware from then on, so the line's disable depth never goes above
+ *    one.  Devices whose INTx is not routed report a count of 0 and
+ *    SET_IRQS on INTx is refused for them.
+ *  - Signalling from an eventfd wakeup: the unmask virqfd handler runs
+ *    inside another eventfd's wakeup, where eventfd_signal() is refused; an
+ *    interrupt found pending there is delivered from the virqfd's work item
+ *    instead.
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
@@ -34,8 +61,8 @@
 
 /*
  * struct vfio_pci_intx - state of an enabled INTx
- * @trigger: eventfd signalled on each interrupt (under irqlock)
- * @unmask: eventfd that unmasks when signalled, or NULL
+ * @trigger: eventfd signalled on each interrupt, or NULL (under irqlock)
+ * @unmask: virqfd that unmasks when its eventfd is signalled (under igate)
  * @masked: the user-visible mask state: set by delivery (automask) or by a
  *	MASK action, cleared by UNMASK (under irqlock)
  * @hw_masked: the device is currently masked by us, through DisINTx or at
@@ -53,7 +80,8 @@ struct vfio_pci_intx {
 /*
  * struct vfio_pci_vector - one live MSI or MSI-X vector
  * @trigger: eventfd signalled by the vector's handler
- * @producer: irq bypass producer so KVM can post the interrupt directly
+ * @producer: irq bypass producer so KVM can post the interrupt directly;
+ *	its token is NULL when registration failed
  * @name: the name the irq was requested with
  * @irq: Linux irq number of the vector
  */
@@ -69,6 +97,8 @@ struct vfio_pci_vector {
 /**
  * vfio_pci_signal_eventfd - signal an ERR/REQ eventfd if one is set
  * @slot: the RCU-protected eventfd pointer
+ *
+ * Safe from any context that may sleep or not; takes no vfio lock.
  */
 void vfio_pci_signal_eventfd(struct eventfd_ctx __rcu **slot)
 {
@@ -94,6 +124,10 @@ static void vfio_pci_replace_eventfd(struct vfio_pci_core_device *vdev,
 	}
 }
 
+/*
+ * ERR and REQ carry one eventfd each.  DATA_NONE with a count signals it
+ * (loopback) and with count 0 removes it; both need one to be set.
+ */
 static int vfio_pci_set_notify(struct vfio_pci_core_device *vdev,
 			       struct eventfd_ctx __rcu **slot,
 			       struct vfio_irq_set *hdr, void *data)
@@ -101,16 +135,19 @@ static int vfio_pci_set_notify(struct vfio_pci_core_device *vdev,
 	struct eventfd_ctx *ctx;
 	s32 fd;
 
-	if (!(hdr->flags & VFIO_IRQ_SET_ACTION_TRIGGER))
-		return -EINVAL;
-
 	switch (hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
 	case VFIO_IRQ_SET_DATA_NONE:
+		if (!rcu_access_pointer(*slot))
+			return -EINVAL;
 		if (hdr->count)
 			vfio_pci_signal_eventfd(slot);
+		else
+			vfio_pci_replace_eventfd(vdev, slot, NULL);
 		return 0;
 	case VFIO_IRQ_SET_DATA_BOOL:
-		if (hdr->count && *(u8 *)data)
+		if (!hdr->count)
+			return -EINVAL;
+		if (*(u8 *)data)
 			vfio_pci_signal_eventfd(slot);
 		return 0;
 	case VFIO_IRQ_SET_DATA_EVENTFD:
@@ -134,73 +171,82 @@ static int vfio_pci_set_notify(struct vfio_pci_core_device *vdev,
 
 /* ---- INTx ---- */
 
+static void vfio_pci_intx_hw_mask(struct vfio_pci_core_device *vdev)
+{
+	if (vdev->pci_2_3)
+		pci_intx(vdev->pdev, 0);
+	else
+		disable_irq_nosync(vdev->pdev->irq);
+	vdev->intx->hw_masked = true;
+}
+
 /*
  * Bring the device's masking in line with what the user asked for: masked
  * while @masked is set or the user's virtual COMMAND.INTX_DISABLE is set.
- * Called with irqlock held.
+ *
+ * Return: true if unmasking found the device asserting INTx.  It then stays
+ * masked and counts as a new, automasked interrupt, which the caller must
+ * deliver: signalling here is not allowed from every caller's context.
  */
-static void vfio_pci_intx_sync(struct vfio_pci_core_device *vdev)
+static bool vfio_pci_intx_sync(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_intx *intx = vdev->intx;
-	struct pci_dev *pdev = vdev->pdev;
 	bool want = intx->masked || vfio_pci_intx_disabled_by_user(vdev);
 
 	lockdep_assert_held(&vdev->irqlock);
 	if (want == intx->hw_masked)
-		return;
+		return false;
 
 	if (want) {
-		if (vdev->pci_2_3)
-			pci_intx(pdev, 0);
-		else
-			disable_irq_nosync(pdev->irq);
-		intx->hw_masked = true;
-		return;
+		vfio_pci_intx_hw_mask(vdev);
+		return false;
 	}
 
-	if (vdev->pci_2_3) {
-		/*
-		 * The device asserted INTx while masked: unmasking now would
-		 * fire straight away, so deliver it as a new interrupt and
-		 * stay masked instead.
-		 */
-		if (!pci_check_and_unmask_intx(pdev)) {
-			intx->masked = true;
-			if (intx->trigger)
-				eventfd_signal(intx->trigger);
-			return;
-		}
-	} else {
-		enable_irq(pdev->irq);
+	if (!vdev->pci_2_3) {
+		enable_irq(vdev->pdev->irq);
+	} else if (!pci_check_and_unmask_intx(vdev->pdev)) {
+		/* Unmasking now would fire straight away. */
+		intx->masked = true;
+		return true;
 	}
 	intx->hw_masked = false;
+	return false;
+}
+
+static void vfio_pci_intx_signal(struct vfio_pci_core_device *vdev)
+{
+	lockdep_assert_held(&vdev->irqlock);
+	if (vdev->intx && vdev->intx->trigger)
+		eventfd_signal(vdev->intx->trigger);
 }
 
 static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 {
 	struct vfio_pci_core_device *vdev = dev_id;
-	struct vfio_pci_intx *intx = vdev->intx;
+	struct vfio_pci_intx *intx;
 	irqreturn_t ret = IRQ_NONE;
 	unsigned long flags;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	if (!vdev->pci_2_3) {
-		/* Exclusive line: it is ours, mask it at the controller. */
-		disable_irq_nosync(irq);
-		ret = IRQ_HANDLED;
-	} else if (!intx->hw_masked && pci_check_and_mask_intx(vdev->pdev)) {
-		ret = IRQ_HANDLED;
-	}
-	if (ret == IRQ_HANDLED) {
-		intx->masked = true;
-		intx->hw_masked = true;
-		if (intx->trigger)
-			eventfd_signal(intx->trigger);
-	}
+	intx = vdev->intx;
+	/* NULL: teardown masked the line and is about to free the irq. */
+	if (!intx || intx->hw_masked)
+		goto out;
+	if (vdev->pci_2_3 && !pci_check_and_mask_intx(vdev->pdev))
+		goto out;	/* a shared line, and not our device */
+	if (!vdev->pci_2_3)
+		disable_irq_nosync(irq);	/* exclusive: mask the line */
+
+	intx->masked = true;
+	intx->hw_masked = true;
+	vfio_pci_intx_signal(vdev);
+	ret = IRQ_HANDLED;
+out:
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	return ret;
 }
 
+/* Mask or unmask on the user's behalf, from process context. */
 static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
 				     bool masked)
 {
@@ -209,7 +255,8 @@ static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	if (vdev->intx) {
 		vdev->intx->masked = masked;
-		vfio_pci_intx_sync(vdev);
+		if (vfio_pci_intx_sync(vdev))
+			vfio_pci_intx_signal(vdev);
 	}
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 }
@@ -218,43 +265,65 @@ static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
  * vfio_pci_intx_user_mask_changed - the user toggled COMMAND.INTX_DISABLE
  * @vdev: the device
  *
- * Called from config space writes, with cfg->lock held and igate not held.
- * vdev->intx is only set and cleared under irqlock, and freed after being
- * cleared, so reading it under irqlock is enough.
+ * Called from config space writes, in process context, with cfg->lock held
+ * and igate not held; see the locking rules at the top of this file.
  */
 void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	if (vdev->intx)
-		vfio_pci_intx_sync(vdev);
+	if (vdev->intx && vfio_pci_intx_sync(vdev))
+		vfio_pci_intx_signal(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 }
 
+/*
+ * The unmask virqfd's handler, called inside the wakeup of the user's
+ * eventfd: unmask, and leave delivery of a pending interrupt to the
+ * virqfd's work item (vfio_pci_intx_unmask_deliver) by returning 1.
+ */
 static int vfio_pci_intx_unmask_handler(void *opaque, void *unused)
 {
-	vfio_pci_intx_set_masked(opaque, false);
-	return 0;
+	struct vfio_pci_core_device *vdev = opaque;
+	unsigned long flags;
+	bool pending = false;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	if (vdev->intx) {
+		vdev->intx->masked = false;
+		pending = vfio_pci_intx_sync(vdev);
+	}
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	return pending;
+}
+
+static void vfio_pci_intx_unmask_deliver(void *opaque, void *unused)
+{
+	struct vfio_pci_core_device *vdev = opaque;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	vfio_pci_intx_signal(vdev);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
 }
 
 static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_intx *intx = vdev->intx;
-	struct pci_dev *pdev = vdev->pdev;
 	unsigned long flags;
 
 	lockdep_assert_held(&vdev->igate);
+	/* Waits for the virqfd's handler and its pending work item. */
 	vfio_virqfd_disable(&intx->unmask);
-	free_irq(pdev->irq, vdev);
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	/* Leave the line quiet for whoever comes next. */
-	if (vdev->pci_2_3)
-		pci_intx(pdev, 0);
+	if (!intx->hw_masked)
+		vfio_pci_intx_hw_mask(vdev);
 	vdev->intx = NULL;
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 
+	free_irq(vdev->pdev->irq, vdev);
 	if (intx->trigger)
 		eventfd_ctx_put(intx->trigger);
 	kfree(intx->name);
@@ -267,10 +336,14 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct vfio_pci_intx *intx;
+	unsigned long irqflags;
 	unsigned long flags;
+	bool pending;
 	int ret;
 
 	lockdep_assert_held(&vdev->igate);
+	if (vdev->nointx)
+		return -ENODEV;
 	intx = kzalloc(sizeof(*intx), GFP_KERNEL_ACCOUNT);
 	if (!intx)
 		return -ENOMEM;
@@ -280,105 +353,101 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 		kfree(intx);
 		return -ENOMEM;
 	}
-	intx->trigger = trigger;
 
 	/*
-	 * Start masked in hardware so nothing fires before the handler can
-	 * see vdev->intx; the sync below then unmasks if the user allows it.
+	 * Masked in hardware before the handler exists: DisINTx on a device
+	 * that has it, IRQF_NO_AUTOEN (disable depth one) on an exclusive
+	 * line.  Until vdev->intx is published below, the handler claims
+	 * nothing and a config write unmasks nothing, so the line cannot be
+	 * enabled before it is requested.  The sync then unmasks if the user
+	 * allows it.
 	 */
+	intx->hw_masked = true;
 	if (vdev->pci_2_3) {
 		pci_intx(pdev, 0);
-		intx->hw_masked = true;
+		irqflags = IRQF_SHARED;
+	} else {
+		irqflags = IRQF_NO_AUTOEN;
 	}
-	spin_lock_irqsave(&vdev->irqlock, flags);
-	vdev->intx = intx;
-	spin_unlock_irqrestore(&vdev->irqlock, flags);
-
-	ret = request_irq(pdev->irq, vfio_pci_intx_handler,
-			  vdev->pci_2_3 ? IRQF_SHARED : 0, intx->name, vdev);
+	ret = request_irq(pdev->irq, vfio_pci_intx_handler, irqflags,
+			  intx->name, vdev);
 	if (ret) {
-		spin_lock_irqsave(&vdev->irqlock, flags);
-		vdev->intx = NULL;
-		spin_unlock_irqrestore(&vdev->irqlock, flags);
 		kfree(intx->name);
 		kfree(intx);
 		return ret;
 	}
-
 	vdev->irq_type = VFIO_PCI_INTX_IRQ_INDEX;
+
+	/* The trigger is ours only once nothing can fail any more. */
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	vfio_pci_intx_sync(vdev);
+	vdev->intx = intx;
+	intx->trigger = trigger;
+	pending = vfio_pci_intx_sync(vdev);
+	if (pending)
+		vfio_pci_intx_signal(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	return 0;
 }
 
+/*
+ * ACTION_TRIGGER on INTx.  An eventfd (or -1 for none) enables INTx or
+ * replaces its eventfd; INTx stays enabled until DATA_NONE with count 0.
+ * DATA_NONE/BOOL with a count signal the eventfd for loopback testing and
+ * leave the mask state alone.
+ */
 static int vfio_pci_intx_set_trigger(struct vfio_pci_core_device *vdev,
 				     struct vfio_irq_set *hdr, void *data)
 {
-	struct eventfd_ctx *trigger, *old;
+	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	bool is_intx = vdev->irq_type == VFIO_PCI_INTX_IRQ_INDEX;
+	struct eventfd_ctx *trigger = NULL, *old;
 	unsigned long flags;
 	s32 fd;
 	int ret;
 
-	if (vdev->irq_type != VFIO_PCI_IRQ_NONE &&
-	    vdev->irq_type != VFIO_PCI_INTX_IRQ_INDEX)
+	if (is_intx && type == VFIO_IRQ_SET_DATA_NONE && !hdr->count) {
+		vfio_pci_intx_disable(vdev);
+		return 0;
+	}
+	if ((!is_intx && vdev->irq_type != VFIO_PCI_IRQ_NONE) ||
+	    hdr->count != 1)
 		return -EINVAL;
 
-	switch (hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
-	case VFIO_IRQ_SET_DATA_NONE:
-		if (!hdr->count) {
-			if (vdev->intx)
-				vfio_pci_intx_disable(vdev);
-			return 0;
+	if (type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		fd = *(s32 *)data;
+		if (fd >= 0) {
+			trigger = eventfd_ctx_fdget(fd);
+			if (IS_ERR(trigger))
+				return PTR_ERR(trigger);
 		}
-		fallthrough;
-	case VFIO_IRQ_SET_DATA_BOOL:
-		/* A software-triggered interrupt, delivered like a real one. */
-		if (!vdev->intx)
-			return -EINVAL;
-		if (hdr->flags & VFIO_IRQ_SET_DATA_BOOL && !*(u8 *)data)
-			return 0;
+		if (!is_intx) {
+			ret = vfio_pci_intx_enable(vdev, trigger);
+			if (ret && trigger)
+				eventfd_ctx_put(trigger);
+			return ret;
+		}
 		spin_lock_irqsave(&vdev->irqlock, flags);
-		vdev->intx->masked = true;
-		vfio_pci_intx_sync(vdev);
-		if (vdev->intx->trigger)
-			eventfd_signal(vdev->intx->trigger);
+		old = vdev->intx->trigger;
+		vdev->intx->trigger = trigger;
 		spin_unlock_irqrestore(&vdev->irqlock, flags);
-		return 0;
-	case VFIO_IRQ_SET_DATA_EVENTFD:
-		break;
-	default:
-		return -EINVAL;
-	}
-
-	fd = *(s32 *)data;
-	if (fd == -1) {
-		if (vdev->intx)
-			vfio_pci_intx_disable(vdev);
+		if (old)
+			eventfd_ctx_put(old);
 		return 0;
 	}
-	if (fd < 0)
+
+	if (!is_intx)
 		return -EINVAL;
-	trigger = eventfd_ctx_fdget(fd);
-	if (IS_ERR(trigger))
-		return PTR_ERR(trigger);
-
-	if (!vdev->intx) {
-		ret = vfio_pci_intx_enable(vdev, trigger);
-		if (ret)
-			eventfd_ctx_put(trigger);
-		return ret;
-	}
-
+	if (type == VFIO_IRQ_SET_DATA_BOOL && !*(u8 *)data)
+		return 0;
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	old = vdev->intx->trigger;
-	vdev->intx->trigger = trigger;
+	/* A user who disabled INTx in COMMAND gets no interrupt at all. */
+	if (!vfio_pci_intx_disabled_by_user(vdev))
+		vfio_pci_intx_signal(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
-	if (old)
-		eventfd_ctx_put(old);
 	return 0;
 }
 
+/* ACTION_MASK and ACTION_UNMASK on INTx. */
 static int vfio_pci_intx_set_mask(struct vfio_pci_core_device *vdev,
 				  struct vfio_irq_set *hdr, void *data,
 				  bool mask)
@@ -386,22 +455,21 @@ static int vfio_pci_intx_set_mask(struct vfio_pci_core_device *vdev,
 	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	s32 fd;
 
-	if (!vdev->intx)
+	if (vdev->irq_type != VFIO_PCI_INTX_IRQ_INDEX || hdr->count != 1)
 		return -EINVAL;
 
 	if (type == VFIO_IRQ_SET_DATA_EVENTFD) {
-		/* Only unmasking can be driven by an eventfd. */
+		/* Masking through an eventfd is not offered (no flag says so). */
 		if (mask)
-			return -EINVAL;
+			return -ENOTTY;
 		fd = *(s32 *)data;
-		if (fd == -1) {
+		if (fd < 0) {
 			vfio_virqfd_disable(&vdev->intx->unmask);
 			return 0;
 		}
-		if (fd < 0)
-			return -EINVAL;
 		return vfio_virqfd_enable(vdev, vfio_pci_intx_unmask_handler,
-					  NULL, NULL, &vdev->intx->unmask, fd);
+					  vfio_pci_intx_unmask_deliver, NULL,
+					  &vdev->intx->unmask, fd);
 	}
 	if (type == VFIO_IRQ_SET_DATA_BOOL && !*(u8 *)data)
 		return 0;
@@ -446,6 +514,10 @@ static void vfio_pci_msix_decode_restore(struct vfio_pci_core_device *vdev,
 	up_write(&vdev->memory_lock);
 }
 
+/*
+ * Release vector @index's handler and eventfd.  A dynamically allocated
+ * MSI-X vector stays allocated until MSI-X is disabled.
+ */
 static void vfio_pci_vector_free(struct vfio_pci_core_device *vdev,
 				 unsigned long index)
 {
@@ -460,27 +532,40 @@ static void vfio_pci_vector_free(struct vfio_pci_core_device *vdev,
 	kfree(vec);
 }
 
+static int vfio_pci_vector_irq(struct vfio_pci_core_device *vdev,
+			       unsigned int index, bool msix)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	struct msi_map map;
+	int irq;
+
+	irq = pci_irq_vector(pdev, index);
+	if (irq > 0 || !msix || !vdev->has_dyn_msix)
+		return irq ? irq : -EINVAL;
+
+	/* Grow MSI-X while it is live; the other vectors are untouched. */
+	map = pci_msix_alloc_irq_at(pdev, index, NULL);
+	return map.index < 0 ? map.index : map.virq;
+}
+
+/*
+ * Point vector @index at eventfd @fd.  The old eventfd, if any, is released
+ * first; a negative @fd leaves the vector without one.
+ */
 static int vfio_pci_vector_set(struct vfio_pci_core_device *vdev,
 			       unsigned int index, bool msix, s32 fd)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct vfio_pci_vector *vec;
-	struct msi_map map;
 	int irq, ret;
 
 	vfio_pci_vector_free(vdev, index);
-	if (fd == -1)
-		return 0;
 	if (fd < 0)
-		return -EINVAL;
+		return 0;
 
-	irq = pci_irq_vector(pdev, index);
-	if (irq < 0 && msix && vdev->has_dyn_msix) {
-		map = pci_msix_alloc_irq_at(pdev, index, NULL);
-		irq = map.index == index ? map.virq : -EINVAL;
-	}
+	irq = vfio_pci_vector_irq(vdev, index, msix);
 	if (irq < 0)
-		return -EINVAL;
+		return irq;
 
 	vec = kzalloc(sizeof(*vec), GFP_KERNEL_ACCOUNT);
 	if (!vec)
@@ -502,12 +587,19 @@ static int vfio_pci_vector_set(struct vfio_pci_core_device *vdev,
 	if (ret)
 		goto err_put;
 
+	/*
+	 * Without KVM there is no consumer and delivery works regardless.
+	 * Registration fails when another vector already uses the same
+	 * eventfd as its token; a NULL token then keeps unregistration from
+	 * removing that other vector's producer.
+	 */
 	vec->producer.token = vec->trigger;
 	vec->producer.irq = irq;
-	/* Without KVM there is no consumer; delivery works regardless. */
-	if (irq_bypass_register_producer(&vec->producer))
+	if (irq_bypass_register_producer(&vec->producer)) {
 		pci_info(pdev, "irq bypass producer for %s not registered\n",
 			 vec->name);
+		vec->producer.token = NULL;
+	}
 
 	ret = xa_insert(&vdev->ctx, index, vec, GFP_KERNEL_ACCOUNT);
 	if (ret)
@@ -544,6 +636,12 @@ static void vfio_pci_msi_disable(struct vfio_pci_core_device *vdev)
 	vdev->irq_type = VFIO_PCI_IRQ_NONE;
 }
 
+/*
+ * Return: 0 once @nvec vectors are allocated; a negative errno; or, when
+ * fewer could be had, that smaller number, with nothing left allocated.
+ * The uAPI passes it on so the user can retry with a vector count that
+ * works, which QEMU does.
+ */
 static int vfio_pci_msi_enable(struct vfio_pci_core_device *vdev,
 			       unsigned int nvec, bool msix)
 {
@@ -553,63 +651,27 @@ static int vfio_pci_msi_enable(struct vfio_pci_core_device *vdev,
 
 	cmd = vfio_pci_msix_decode_on(vdev);
 	ret = pci_alloc_irq_vectors(vdev->pdev, 1, nvec, type);
+	if (ret > 0 && ret < nvec)
+		pci_free_irq_vectors(vdev->pdev);
 	vfio_pci_msix_decode_restore(vdev, cmd);
 	if (ret < 0)
 		return ret;
-	if (ret < nvec) {
-		/* All or nothing: the user sized its table for nvec. */
-		pci_free_irq_vectors(vdev->pdev);
-		return -ENOSPC;
-	}
+	if (ret < nvec)
+		return ret;
 	vdev->irq_type = msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
 	return 0;
 }
 
-static int vfio_pci_msi_set_trigger(struct vfio_pci_core_device *vdev,
-				    unsigned int index,
-				    struct vfio_irq_set *hdr, void *data)
+/*
+ * Attach eventfds to vectors start..start+count-1.  On failure every vector
+ * of the range is left without an eventfd, whatever it had before.
+ */
+static int vfio_pci_msi_set_block(struct vfio_pci_core_device *vdev,
+				  struct vfio_irq_set *hdr, s32 *fds, bool msix)
 {
-	bool msix = index == VFIO_PCI_MSIX_IRQ_INDEX;
-	struct vfio_pci_vector *vec;
-	s32 *fds = data;
 	unsigned int i;
 	int ret = 0;
 	u16 cmd;
-
-	if (vdev->irq_type != VFIO_PCI_IRQ_NONE && vdev->irq_type != index)
-		return -EINVAL;
-
-	switch (hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
-	case VFIO_IRQ_SET_DATA_NONE:
-		if (!hdr->count) {
-			if (vdev->irq_type == index)
-				vfio_pci_msi_disable(vdev);
-			return 0;
-		}
-		fallthrough;
-	case VFIO_IRQ_SET_DATA_BOOL:
-		if (vdev->irq_type != index)
-			return -EINVAL;
-		for (i = 0; i < hdr->count; i++) {
-			if ((hdr->flags & VFIO_IRQ_SET_DATA_BOOL) &&
-			    !((u8 *)data)[i])
-				continue;
-			vec = xa_load(&vdev->ctx, hdr->start + i);
-			if (vec)
-				eventfd_signal(vec->trigger);
-		}
-		return 0;
-	case VFIO_IRQ_SET_DATA_EVENTFD:
-		break;
-	default:
-		return -EINVAL;
-	}
-
-	if (vdev->irq_type == VFIO_PCI_IRQ_NONE) {
-		ret = vfio_pci_msi_enable(vdev, hdr->start + hdr->count, msix);
-		if (ret)
-			return ret;
-	}
 
 	cmd = vfio_pci_msix_decode_on(vdev);
 	for (i = 0; i < hdr->count; i++) {
@@ -618,12 +680,61 @@ static int vfio_pci_msi_set_trigger(struct vfio_pci_core_device *vdev,
 			break;
 	}
 	if (ret) {
-		/* Undo this call's vectors; earlier ones stay live. */
 		while (i--)
 			vfio_pci_vector_free(vdev, hdr->start + i);
 	}
 	vfio_pci_msix_decode_restore(vdev, cmd);
 	return ret;
+}
+
+static void vfio_pci_msi_loopback(struct vfio_pci_core_device *vdev,
+				  struct vfio_irq_set *hdr, u8 *bools)
+{
+	struct vfio_pci_vector *vec;
+	unsigned int i;
+
+	for (i = 0; i < hdr->count; i++) {
+		if (bools && !bools[i])
+			continue;
+		vec = xa_load(&vdev->ctx, hdr->start + i);
+		if (vec)
+			eventfd_signal(vec->trigger);
+	}
+}
+
+static int vfio_pci_msi_set_trigger(struct vfio_pci_core_device *vdev,
+				    unsigned int index,
+				    struct vfio_irq_set *hdr, void *data)
+{
+	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	bool msix = index == VFIO_PCI_MSIX_IRQ_INDEX;
+	bool enabled = vdev->irq_type == index;
+	int ret;
+
+	if (enabled && type == VFIO_IRQ_SET_DATA_NONE && !hdr->count) {
+		vfio_pci_msi_disable(vdev);
+		return 0;
+	}
+	if (!enabled && vdev->irq_type != VFIO_PCI_IRQ_NONE)
+		return -EINVAL;
+
+	if (type == VFIO_IRQ_SET_DATA_EVENTFD) {
+		if (enabled)
+			return vfio_pci_msi_set_block(vdev, hdr, data, msix);
+		ret = vfio_pci_msi_enable(vdev, hdr->start + hdr->count, msix);
+		if (ret)
+			return ret;
+		ret = vfio_pci_msi_set_block(vdev, hdr, data, msix);
+		if (ret)
+			vfio_pci_msi_disable(vdev);
+		return ret;
+	}
+
+	if (!enabled)
+		return -EINVAL;
+	vfio_pci_msi_loopback(vdev, hdr,
+			      type == VFIO_IRQ_SET_DATA_BOOL ? data : NULL);
+	return 0;
 }
 
 /* ---- Dispatch ---- */
@@ -654,48 +765,60 @@ int vfio_pci_irq_count(struct vfio_pci_core_device *vdev, unsigned int index)
 	return 0;
 }
 
+static int vfio_pci_set_irqs_locked(struct vfio_pci_core_device *vdev,
+				    struct vfio_irq_set *hdr, void *data)
+{
+	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+
+	switch (hdr->index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return vfio_pci_intx_set_trigger(vdev, hdr, data);
+		if (action == VFIO_IRQ_SET_ACTION_MASK ||
+		    action == VFIO_IRQ_SET_ACTION_UNMASK)
+			return vfio_pci_intx_set_mask(vdev, hdr, data,
+					action == VFIO_IRQ_SET_ACTION_MASK);
+		break;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		/* Vectors are masked through the user's own MSI-X table. */
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return vfio_pci_msi_set_trigger(vdev, hdr->index, hdr,
+							data);
+		break;
+	case VFIO_PCI_ERR_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
+		    pci_is_pcie(vdev->pdev))
+			return vfio_pci_set_notify(vdev, &vdev->err_trigger,
+						   hdr, data);
+		break;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return vfio_pci_set_notify(vdev, &vdev->req_trigger,
+						   hdr, data);
+		break;
+	}
+	/* No action, several actions, or one this index does not have. */
+	return -ENOTTY;
+}
+
 /**
  * vfio_pci_set_irqs - carry out a validated VFIO_DEVICE_SET_IRQS
  * @vdev: the device
  * @hdr: the request; index, start and count are already bounds-checked
- * @data: the request's payload, sized for its data type and count
+ * @data: the request's payload, sized for its data type and count; NULL
+ *	when that size is 0
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno; for an MSI/MSI-X enable that could not get
+ * every vector asked for, the number of vectors that can be had.
  */
 int vfio_pci_set_irqs(struct vfio_pci_core_device *vdev,
 		      struct vfio_irq_set *hdr, void *data)
 {
-	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-	int ret = -EINVAL;
-	bool mask;
+	int ret;
 
 	mutex_lock(&vdev->igate);
-	switch (hdr->index) {
-	case VFIO_PCI_INTX_IRQ_INDEX:
-		mask = action == VFIO_IRQ_SET_ACTION_MASK;
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			ret = vfio_pci_intx_set_trigger(vdev, hdr, data);
-		else if (hdr->count)
-			ret = vfio_pci_intx_set_mask(vdev, hdr, data, mask);
-		else
-			ret = 0;
-		break;
-	case VFIO_PCI_MSI_IRQ_INDEX:
-	case VFIO_PCI_MSIX_IRQ_INDEX:
-		/* Vectors are masked by the user's own MSI-X table copy. */
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			ret = vfio_pci_msi_set_trigger(vdev, hdr->index, hdr,
-						       data);
-		else
-			ret = -ENOTTY;
-		break;
-	case VFIO_PCI_ERR_IRQ_INDEX:
-		ret = vfio_pci_set_notify(vdev, &vdev->err_trigger, hdr, data);
-		break;
-	case VFIO_PCI_REQ_IRQ_INDEX:
-		ret = vfio_pci_set_notify(vdev, &vdev->req_trigger, hdr, data);
-		break;
-	}
+	ret = vfio_pci_set_irqs_locked(vdev, hdr, data);
 	mutex_unlock(&vdev->igate);
 	return ret;
 }

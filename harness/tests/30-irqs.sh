@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-devices: edu,virtio-net,e1000e
+#
+# Interrupts through vfio-pci: vfio_pci_irq_test (GET_IRQ_INFO, SET_IRQS
+# on every index with every action and data type, bad input, INTx
+# automasking, MSI, a reconfiguration storm while edu fires, and real
+# MSI-X on every vector of virtio-net, toggled through the VM's own QEMU
+# monitor, including vectors added while MSI-X is live), run against edu,
+# virtio-net and e1000e.  Then vfio-pci is reloaded with nointxmask=1 and
+# the edu INTx tests run again: INTx must still work, masked at the
+# interrupt controller instead of through DisINTx.
+#
+# VFIO_TEST_DISTRO=1 runs the same against the distro's modules (see
+# 10-selftests-edu.sh).
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
+repo=$(dirname "$harness")
+# shellcheck source=../guest-lib.sh
+. "$harness/guest-lib.sh"
+
+if [ -z "${VM_OUT:-}" ]; then
+	echo "30-irqs: run inside a VM: harness/run-vm-tests $0" >&2
+	exit 2
+fi
+
+bins=${VFIO_SELFTESTS_DIR:-$repo/build/selftests}
+prog=$bins/vfio_pci_irq_test
+devs=(edu virtio-net e1000e)
+declare -A ids=([edu]=1234:11e8 [virtio-net]=1af4:1041 [e1000e]=8086:10d3)
+
+# QEMU id of the first device of a kind, from harness/vm's device list.
+qemu_id() { # name
+	awk -v n="$1" '$2 == n { print $1; exit }' "$VM_OUT/.vm/devices"
+}
+
+# Run the test program; passes when it exits 0 and reports no failure.
+# Skips are fine here: device-specific tests skip on other devices.
+run_irq_test() { # label bdf [env...] -- [harness args...]
+	local label=$1 bdf=$2 log rc=0 totals
+	shift 2
+	local envs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	log=$VM_OUT/irq-test-${label// /_}.log
+	env VFIO_SELFTESTS_BDF="$bdf" "${envs[@]}" timeout 600 "$prog" "$@" \
+		>"$log" 2>&1 || rc=$?
+	sed 's/^/    /' "$log"
+	totals=$(grep '^# Totals:' "$log" | tail -n 1)
+	if [ "$rc" -ne 0 ]; then
+		fail "$label: exit status $rc ($totals)"
+	elif ! echo "$totals" | grep -Eq 'pass:[1-9][0-9]* fail:0 .*error:0'; then
+		fail "$label: not every test passed ($totals)"
+	else
+		pass "$label ($totals)"
+	fi
+}
+
+# Ids of the tests that must have passed (not skipped) in a log.
+expect_passed() { # label log test...
+	local label=$1 log=$2 t
+	shift 2
+	for t in "$@"; do
+		if grep -q "^ok [0-9]* irq\.$t\$" "$log"; then
+			pass "$label: $t ran and passed"
+		else
+			fail "$label: $t ran and passed"
+		fi
+	done
+}
+
+if [ ! -x "$prog" ]; then
+	echo "# $prog missing: building the tests in the guest"
+	check "harness/build-selftests.sh builds the tests" \
+		"$harness/build-selftests.sh" "$bins"
+fi
+
+check "modprobe vfio-pci" modprobe vfio-pci
+if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
+	skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
+else
+	check "vfio-pci modules are our out-of-tree build" check_modules_ours
+fi
+
+declare -A bdf_of=()
+for name in "${devs[@]}"; do
+	if ! bdf=$(find_dev "${ids[$name]}"); then
+		fail "$name (${ids[$name]}) is present"
+		continue
+	fi
+	if bind_vfio "$bdf"; then
+		pass "$name ($bdf) bound to vfio-pci"
+		bdf_of[$name]=$bdf
+	else
+		fail "$name ($bdf) bound to vfio-pci"
+	fi
+done
+
+if [ -n "${bdf_of[edu]:-}" ]; then
+	run_irq_test "irq test on edu" "${bdf_of[edu]}"
+	expect_passed edu "$VM_OUT/irq-test-irq_test_on_edu.log" \
+		edu_intx_automask_unmask_ioctl edu_intx_automask_unmask_bool \
+		edu_intx_automask_unmask_eventfd edu_intx_mask_and_command \
+		edu_msi_every_raise edu_storm bad_input
+fi
+if [ -n "${bdf_of[virtio-net]:-}" ]; then
+	run_irq_test "irq test on virtio-net" "${bdf_of[virtio-net]}" \
+		VFIO_IRQ_TEST_NETDEV="$(qemu_id virtio-net)"
+	expect_passed virtio-net "$VM_OUT/irq-test-irq_test_on_virtio-net.log" \
+		virtio_msix_device_every_vector virtio_msix_grow_live \
+		vector_eventfd_changes loopback_every_index
+fi
+if [ -n "${bdf_of[e1000e]:-}" ]; then
+	run_irq_test "irq test on e1000e" "${bdf_of[e1000e]}"
+fi
+grep -h 'MSI-X: .* vectors' "$VM_OUT"/irq-test-*.log | sed 's/^/# /'
+
+# nointxmask=1: every device gets an exclusive, controller-masked INTx.
+for name in "${devs[@]}"; do
+	[ -n "${bdf_of[$name]:-}" ] || continue
+	check "unbind $name" unbind "${bdf_of[$name]}"
+done
+check "rmmod vfio-pci" modprobe -r vfio-pci
+check "modprobe vfio-pci nointxmask=1" modprobe vfio-pci nointxmask=1
+check "nointxmask parameter reads Y" \
+	grep -qx Y /sys/module/vfio_pci/parameters/nointxmask
+if [ -n "${bdf_of[edu]:-}" ] && bind_vfio "${bdf_of[edu]}"; then
+	pass "edu rebound with nointxmask=1"
+	run_irq_test "irq test on edu nointxmask" "${bdf_of[edu]}" \
+		VFIO_IRQ_EXPECT_NOINTXMASK=1 VFIO_IRQ_STORM_SECONDS=3 -- \
+		-t edu_intx_automask_unmask_ioctl \
+		-t edu_intx_automask_unmask_bool \
+		-t edu_intx_automask_unmask_eventfd \
+		-t edu_intx_mask_and_command -t edu_storm -t bad_input
+	check "unbind edu" unbind "${bdf_of[edu]}"
+fi
+
+for name in "${devs[@]}"; do
+	[ -n "${bdf_of[$name]:-}" ] || continue
+	echo >"/sys/bus/pci/devices/${bdf_of[$name]}/driver_override" || :
+done
+check "rmmod vfio-pci" modprobe -r vfio-pci
+
+finish
