@@ -13,14 +13,20 @@
  *         of a partly writable register must write zero there, or it would
  *         acknowledge events the user never saw.
  *
- * Every byte starts out hidden: virtual, read-only and zero.  Setup then walks
- * the header and both capability lists and opens up what each structure
- * allows.  Capabilities without a policy here stay hidden and are unlinked
- * from the list the user walks.
+ * The 64-byte header is read-only until its policy opens registers up.
+ * Beyond it, bytes that belong to no exposed capability (gaps, and the body
+ * of capabilities we hide) pass straight through to the device in both
+ * directions, as they always have for vfio-pci users: some devices keep
+ * registers in those gaps.  Setup walks both capability lists; each
+ * capability with a policy here is made read-only, then opened up as its
+ * policy says, and chained to the previous visible one through virtual
+ * next pointers.  Capabilities without a policy are unlinked from the list.
  *
- * A few registers do more than store bits (COMMAND, the BARs, the ROM BAR);
- * writes touching them run a hook once the bits are stored.
+ * Some registers do more than store bits (COMMAND, the BARs, PMCSR, the MSI
+ * flags, the FLR bits, VPD): after the bits are stored, a hook registered
+ * for the register's range acts on them.
  */
+#include <linux/bitfield.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -32,15 +38,43 @@
 #define CFG_NUM_BARS		(PCI_STD_NUM_BARS + 1)
 #define CFG_ROM_SLOT		PCI_STD_NUM_BARS
 
+/* Capabilities whose registers have side effects: PM, MSI, EXP, AF, VPD. */
+#define CFG_MAX_HOOKS		8
+
+/* Size of the ROM the platform shadowed for a device without a ROM BAR. */
+#define CFG_SHADOW_ROM_SIZE	0x20000
+
+struct vfio_pci_config_state;
+
+/*
+ * struct cfg_hook - side effect of writes to a capability's registers
+ * @base: offset of the capability
+ * @len: length of the capability
+ * @write: called after a user write of @size bytes at @pos overlapping
+ *	[@base, @base + @len) was stored; returns 0 or a negative errno
+ */
+struct cfg_hook {
+	u16 base;
+	u16 len;
+	int (*write)(struct vfio_pci_core_device *vdev, unsigned int base,
+		     unsigned int pos, unsigned int size, u32 val);
+};
+
 /*
  * struct vfio_pci_config_state - the virtual config space of one device
  * @lock: serialises user config accesses against each other, so that the
- *	read-modify-write of the virtual copy and of hardware registers is
- *	atomic with respect to other users of the same device fd.  Taken
- *	before vdev->memory_lock and vdev->igate.
+ *	read-modify-write of the virtual copy and of hardware registers, and
+ *	the hooks acting on them, are atomic with respect to other users of
+ *	the device.  Taken before vdev->memory_lock, vdev->igate and the
+ *	device lock (a FLR requested through config space resets under it).
  * @size: bytes of config space exposed (256 or 4096)
  * @bar_mask: writable address bits of each BAR dword and of the ROM BAR
  * @bar_flags: read-only low bits (type, prefetch, I/O) of each BAR dword
+ * @rbar: the device's own BAR values at enable, put back when the device
+ *	was reset behind our back (see cfg_write_command())
+ * @cmd_user: memory and I/O enable as the user last wrote them
+ * @hooks: side effects of writes, see struct cfg_hook
+ * @nr_hooks: entries used in @hooks
  * @snap: the device's own config space, read once at enable; only valid
  *	while vfio_pci_config_init() builds the masks from it
  * @vconfig: the virtual copy
@@ -49,15 +83,19 @@
  * @w1c: per-byte mask, see above
  */
 struct vfio_pci_config_state {
-	struct mutex	lock;		/* see above */
-	unsigned int	size;
-	u32		bar_mask[CFG_NUM_BARS];
-	u32		bar_flags[CFG_NUM_BARS];
-	const u8	*snap;
-	u8		vconfig[VFIO_PCI_CFG_SPACE_MAX];
-	u8		virt[VFIO_PCI_CFG_SPACE_MAX];
-	u8		wr[VFIO_PCI_CFG_SPACE_MAX];
-	u8		w1c[VFIO_PCI_CFG_SPACE_MAX];
+	struct mutex		lock;		/* see above */
+	unsigned int		size;
+	u32			bar_mask[CFG_NUM_BARS];
+	u32			bar_flags[CFG_NUM_BARS];
+	u32			rbar[CFG_NUM_BARS];
+	u16			cmd_user;
+	struct cfg_hook		hooks[CFG_MAX_HOOKS];
+	unsigned int		nr_hooks;
+	const u8		*snap;
+	u8			vconfig[VFIO_PCI_CFG_SPACE_MAX];
+	u8			virt[VFIO_PCI_CFG_SPACE_MAX];
+	u8			wr[VFIO_PCI_CFG_SPACE_MAX];
+	u8			w1c[VFIO_PCI_CFG_SPACE_MAX];
 };
 
 /* Helpers to read and set little-endian fields of the per-byte arrays. */
@@ -91,6 +129,7 @@ static void cfg_allow(struct vfio_pci_config_state *cfg, unsigned int pos,
 		return;
 	cfg_put(cfg->virt, pos, size, virt);
 	cfg_put(cfg->wr, pos, size, wr);
+	cfg_put(cfg->w1c, pos, size, 0);
 	cfg_put(cfg->vconfig, pos, size, cfg_get(cfg->snap, pos, size) & virt);
 }
 
@@ -103,6 +142,19 @@ static void cfg_passthrough(struct vfio_pci_config_state *cfg,
 	len = min(len, cfg->size - pos);
 	memset(cfg->virt + pos, 0, len);
 	memset(cfg->wr + pos, 0, len);
+	memset(cfg->w1c + pos, 0, len);
+}
+
+/* Expose a range read-write, straight to the device. */
+static void cfg_raw(struct vfio_pci_config_state *cfg, unsigned int pos,
+		    unsigned int len)
+{
+	if (pos >= cfg->size)
+		return;
+	len = min(len, cfg->size - pos);
+	memset(cfg->virt + pos, 0, len);
+	memset(cfg->wr + pos, 0xff, len);
+	memset(cfg->w1c + pos, 0, len);
 }
 
 /* Expose a register as a read-only virtual value. */
@@ -113,6 +165,7 @@ static void cfg_virtual_ro(struct vfio_pci_config_state *cfg,
 	cfg_put(cfg->vconfig, pos, size, val);
 }
 
+/* Let the user clear @bits of a hardware status register by writing ones. */
 static void cfg_mark_w1c(struct vfio_pci_config_state *cfg, unsigned int pos,
 			 unsigned int size, u32 bits)
 {
@@ -120,6 +173,25 @@ static void cfg_mark_w1c(struct vfio_pci_config_state *cfg, unsigned int pos,
 
 	cfg_put(cfg->w1c, pos, size, bits);
 	cfg_put(cfg->wr, pos, size, wr | bits);
+}
+
+static void cfg_add_hook(struct vfio_pci_config_state *cfg, unsigned int base,
+			 unsigned int len,
+			 int (*write)(struct vfio_pci_core_device *vdev,
+				      unsigned int base, unsigned int pos,
+				      unsigned int size, u32 val))
+{
+	if (WARN_ON_ONCE(cfg->nr_hooks >= CFG_MAX_HOOKS))
+		return;
+	cfg->hooks[cfg->nr_hooks++] = (struct cfg_hook) {
+		.base = base, .len = len, .write = write,
+	};
+}
+
+static bool ranges_overlap(unsigned int a, unsigned int alen,
+			   unsigned int b, unsigned int blen)
+{
+	return a < b + blen && b < a + alen;
 }
 
 /* ---- Hardware access ---- */
@@ -166,57 +238,44 @@ static int cfg_hw_write(struct pci_dev *pdev, unsigned int pos,
 	return pcibios_err_to_errno(ret);
 }
 
+/* ---- Power state ---- */
+
+/*
+ * Move the function to @state on the user's request.  BAR memory must not
+ * be touched in D3hot: mappings are zapped, and vfio_pci_memory_enabled()
+ * says no from then on, under memory_lock held for write.
+ */
+static void cfg_set_power_state(struct vfio_pci_core_device *vdev,
+				pci_power_t state)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	pci_power_t old;
+
+	down_write(&vdev->memory_lock);
+	old = pdev->current_state;
+	if (state == PCI_D3hot)
+		vfio_pci_zap_bar_mmaps(vdev);
+	if (vfio_pci_set_power_state(vdev, state))
+		pci_dbg(pdev, "cannot go from %s to %s\n", pci_power_name(old),
+			pci_power_name(state));
+	up_write(&vdev->memory_lock);
+}
+
 /* ---- Header ---- */
 
-static void cfg_setup_bars(struct vfio_pci_core_device *vdev)
+/* The low bits of a BAR as the PCI core found them. */
+static u32 cfg_bar_type_bits(struct pci_dev *pdev, int bar)
 {
-	struct vfio_pci_config_state *cfg = vdev->cfg;
-	struct pci_dev *pdev = vdev->pdev;
-	resource_size_t len;
-	u32 raw;
-	int i;
+	unsigned long flags = pci_resource_flags(pdev, bar);
+	u32 bits = PCI_BASE_ADDRESS_SPACE_MEMORY;
 
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		struct resource *res = &pdev->resource[i];
-		unsigned int pos = PCI_BASE_ADDRESS_0 + 4 * i;
-
-		cfg_allow(cfg, pos, 4, ~0U, ~0U);
-		len = resource_size(res);
-		raw = cfg_get(cfg->snap, pos, 4);
-		if (!len || !(res->flags & (IORESOURCE_MEM | IORESOURCE_IO))) {
-			cfg->bar_mask[i] = 0;
-			cfg->bar_flags[i] = 0;
-			continue;
-		}
-		if (res->flags & IORESOURCE_IO) {
-			cfg->bar_mask[i] = ~(u32)(len - 1) &
-					   PCI_BASE_ADDRESS_IO_MASK;
-			cfg->bar_flags[i] = raw & ~PCI_BASE_ADDRESS_IO_MASK;
-			continue;
-		}
-		cfg->bar_mask[i] = ~(u32)(len - 1) & PCI_BASE_ADDRESS_MEM_MASK;
-		cfg->bar_flags[i] = raw & ~PCI_BASE_ADDRESS_MEM_MASK;
-		if ((raw & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
-		    PCI_BASE_ADDRESS_MEM_TYPE_64 && i + 1 < PCI_STD_NUM_BARS) {
-			/* The upper dword holds the high address bits only. */
-			i++;
-			cfg_allow(cfg, pos + 4, 4, ~0U, ~0U);
-			cfg->bar_mask[i] = upper_32_bits(~(u64)(len - 1));
-			cfg->bar_flags[i] = 0;
-		}
-	}
-
-	/* ROM BAR: address bits and the enable bit, all virtual. */
-	cfg_allow(cfg, PCI_ROM_ADDRESS, 4, ~0U, ~0U);
-	len = pci_resource_len(pdev, PCI_ROM_RESOURCE);
-	if (len) {
-		cfg->bar_mask[CFG_ROM_SLOT] = (~(u32)(len - 1) &
-					       PCI_ROM_ADDRESS_MASK) |
-					      PCI_ROM_ADDRESS_ENABLE;
-	} else {
-		cfg->bar_mask[CFG_ROM_SLOT] = 0;
-	}
-	cfg->bar_flags[CFG_ROM_SLOT] = 0;
+	if (flags & IORESOURCE_IO)
+		return PCI_BASE_ADDRESS_SPACE_IO;
+	if (flags & IORESOURCE_PREFETCH)
+		bits |= PCI_BASE_ADDRESS_MEM_PREFETCH;
+	if (flags & IORESOURCE_MEM_64)
+		bits |= PCI_BASE_ADDRESS_MEM_TYPE_64;
+	return bits;
 }
 
 /* Clamp a BAR dword the user wrote to what the BAR can hold. */
@@ -231,49 +290,106 @@ static void cfg_bar_written(struct vfio_pci_config_state *cfg,
 	cfg_put(cfg->vconfig, pos, 4, val);
 }
 
+/*
+ * The BARs are virtual: the user may move them in its own view, and sizing
+ * them with all-ones writes works as on hardware.  A BAR the host did not
+ * assign reads as unimplemented.
+ */
+static void cfg_setup_bars(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	struct pci_dev *pdev = vdev->pdev;
+	resource_size_t len;
+	u32 bits;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		unsigned int pos = PCI_BASE_ADDRESS_0 + 4 * i;
+
+		cfg->rbar[i] = cfg_get(cfg->snap, pos, 4);
+		cfg_allow(cfg, pos, 4, ~0U, ~0U);
+		cfg->bar_mask[i] = 0;
+		cfg->bar_flags[i] = 0;
+		if (!pci_resource_start(pdev, i))
+			continue;
+		len = pci_resource_len(pdev, i);
+		bits = cfg_bar_type_bits(pdev, i);
+		cfg->bar_mask[i] = ~(u32)(len - 1);
+		cfg->bar_flags[i] = bits;
+		if ((bits & PCI_BASE_ADDRESS_SPACE_IO) ||
+		    !(bits & PCI_BASE_ADDRESS_MEM_TYPE_64) ||
+		    i + 1 >= PCI_STD_NUM_BARS)
+			continue;
+		/* The upper dword holds the high address bits only. */
+		i++;
+		cfg->rbar[i] = cfg_get(cfg->snap, pos + 4, 4);
+		cfg_allow(cfg, pos + 4, 4, ~0U, ~0U);
+		cfg->bar_mask[i] = upper_32_bits(~(u64)(len - 1));
+		cfg->bar_flags[i] = 0;
+	}
+
+	/* ROM BAR: address bits and the enable bit, all virtual. */
+	cfg->rbar[CFG_ROM_SLOT] = cfg_get(cfg->snap, PCI_ROM_ADDRESS, 4);
+	cfg_allow(cfg, PCI_ROM_ADDRESS, 4, ~0U, ~0U);
+	len = 0;
+	if (pci_resource_start(pdev, PCI_ROM_RESOURCE))
+		len = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+	else if (pdev->resource[PCI_ROM_RESOURCE].flags & IORESOURCE_ROM_SHADOW)
+		len = CFG_SHADOW_ROM_SIZE;
+	cfg->bar_mask[CFG_ROM_SLOT] = len ? (~(u32)(len - 1) |
+					     PCI_ROM_ADDRESS_ENABLE) : 0;
+	cfg->bar_flags[CFG_ROM_SLOT] = 0;
+
+	for (i = 0; i < CFG_NUM_BARS; i++)
+		cfg_bar_written(cfg, i);
+}
+
 static void cfg_setup_header(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
 	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd_wr = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-		     PCI_COMMAND_PARITY | PCI_COMMAND_SERR;
 	u16 cmd_virt = PCI_COMMAND_INTX_DISABLE;
 
 	cfg_passthrough(cfg, 0, PCI_STD_HEADER_SIZEOF);
 
 	/* A VF reports all-ones IDs; show the ones the PF assigned to it. */
-	if (pdev->is_virtfn) {
-		cfg_virtual_ro(cfg, PCI_VENDOR_ID, 2, pdev->vendor);
-		cfg_virtual_ro(cfg, PCI_DEVICE_ID, 2, pdev->device);
-	}
+	cfg_virtual_ro(cfg, PCI_VENDOR_ID, 2, pdev->vendor);
+	cfg_virtual_ro(cfg, PCI_DEVICE_ID, 2, pdev->device);
 
 	/*
 	 * INTx disable is ours: the user's bit is kept virtual and folded into
 	 * the INTx masking state.  A VF has no memory enable bit in hardware,
-	 * so the user's one is virtual there too.
+	 * so the user's one is virtual there, and starts out set.  The other
+	 * bits are the function's own.
 	 */
 	if (pdev->no_command_memory)
 		cmd_virt |= PCI_COMMAND_MEMORY;
-	cfg_allow(cfg, PCI_COMMAND, 2, cmd_virt, cmd_wr | cmd_virt);
+	cfg_allow(cfg, PCI_COMMAND, 2, cmd_virt, 0xffff);
 	cfg_put(cfg->vconfig, PCI_COMMAND, 2,
-		cfg_get(cfg->snap, PCI_COMMAND, 2) & cmd_virt &
-		~PCI_COMMAND_INTX_DISABLE);
+		cmd_virt & PCI_COMMAND_MEMORY);
+	cfg->cmd_user = cfg_get(cfg->snap, PCI_COMMAND, 2) &
+			(PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
 
-	/* Error bits of STATUS are write-one-to-clear; CAP_LIST is ours. */
+	/*
+	 * CAP_LIST is ours.  The error bits are write-one-to-clear, which
+	 * upstream vfio-pci does not allow; clearing them is harmless.
+	 */
 	cfg_allow(cfg, PCI_STATUS, 2, PCI_STATUS_CAP_LIST, 0);
 	cfg_mark_w1c(cfg, PCI_STATUS, 2, PCI_STATUS_PARITY |
 		     PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT |
 		     PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR |
 		     PCI_STATUS_DETECTED_PARITY);
 
-	cfg_allow(cfg, PCI_CACHE_LINE_SIZE, 1, 0, 0xff);
-	cfg_allow(cfg, PCI_LATENCY_TIMER, 1, 0, 0xff);
+	cfg_raw(cfg, PCI_CACHE_LINE_SIZE, 1);
+	cfg_raw(cfg, PCI_LATENCY_TIMER, 1);
+	cfg_raw(cfg, PCI_BIST, 1);
 
 	cfg_setup_bars(vdev);
 
 	cfg_allow(cfg, PCI_INTERRUPT_LINE, 1, 0xff, 0xff);
+	/* VFs have no INTx, whatever the register claims. */
 	cfg_virtual_ro(cfg, PCI_INTERRUPT_PIN, 1,
-		       vdev->nointx ? 0 : pdev->pin);
+		       vdev->nointx || pdev->is_virtfn ? 0 : pdev->pin);
 	/* Filled in by the capability walk. */
 	cfg_virtual_ro(cfg, PCI_CAPABILITY_LIST, 1, 0);
 }
@@ -281,19 +397,42 @@ static void cfg_setup_header(struct vfio_pci_core_device *vdev)
 /* ---- Standard capabilities ---- */
 
 struct cfg_cap_policy {
-	u8 id;
+	u16 id;
 	/* Length of the capability at @pos, 0 if it cannot be exposed. */
 	unsigned int (*length)(struct vfio_pci_core_device *vdev,
 			       unsigned int pos);
-	/* Open up the capability's registers; the header is handled. */
+	/* Open up the capability's registers; it is read-only on entry. */
 	void (*setup)(struct vfio_pci_core_device *vdev, unsigned int pos,
 		      unsigned int len);
 };
 
+static u32 snap_get(struct vfio_pci_core_device *vdev, unsigned int pos,
+		    unsigned int size)
+{
+	if (pos + size > vdev->cfg->size)
+		return 0;
+	return cfg_get(vdev->cfg->snap, pos, size);
+}
+
+/* Power management: the power state changes through pci_set_power_state(). */
 static unsigned int cap_len_pm(struct vfio_pci_core_device *vdev,
 			       unsigned int pos)
 {
 	return PCI_PM_SIZEOF;
+}
+
+static int cap_write_pm(struct vfio_pci_core_device *vdev, unsigned int base,
+			unsigned int pos, unsigned int size, u32 val)
+{
+	static const pci_power_t states[] = {
+		PCI_D0, PCI_D1, PCI_D2, PCI_D3hot
+	};
+
+	/* As upstream: a write starting at PMCSR requests a state. */
+	if (pos != base + PCI_PM_CTRL)
+		return 0;
+	cfg_set_power_state(vdev, states[val & PCI_PM_CTRL_STATE_MASK]);
+	return 0;
 }
 
 static void cap_setup_pm(struct vfio_pci_core_device *vdev, unsigned int pos,
@@ -301,16 +440,71 @@ static void cap_setup_pm(struct vfio_pci_core_device *vdev, unsigned int pos,
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
 
-	cfg_passthrough(cfg, pos + 2, len - 2);
-	cfg_allow(cfg, pos + PCI_PM_CTRL, 2, 0,
-		  PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE);
-	cfg_mark_w1c(cfg, pos + PCI_PM_CTRL, 2, PCI_PM_CTRL_PME_STATUS);
+	/*
+	 * PME cannot reach the user: PME support, enable and status all read
+	 * as zero.  The power state is read from the device and changed by
+	 * the hook; the remaining bits (data select) are the device's.
+	 */
+	cfg_allow(cfg, pos + PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK, 0);
+	cfg_put(cfg->vconfig, pos + PCI_PM_PMC, 2, 0);
+	cfg_allow(cfg, pos + PCI_PM_CTRL, 4,
+		  PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
+		  ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
+		    PCI_PM_CTRL_STATE_MASK));
+	cfg_put(cfg->vconfig, pos + PCI_PM_CTRL, 2, 0);
+	cfg_add_hook(cfg, pos, len, cap_write_pm);
 }
 
+/* Vital product data: the address/data protocol, run by the PCI core. */
+static unsigned int cap_len_vpd(struct vfio_pci_core_device *vdev,
+				unsigned int pos)
+{
+	return PCI_CAP_VPD_SIZEOF;
+}
+
+static int cap_write_vpd(struct vfio_pci_core_device *vdev, unsigned int base,
+			 unsigned int pos, unsigned int size, u32 val)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	unsigned int apos = base + PCI_VPD_ADDR, dpos = base + PCI_VPD_DATA;
+	u16 addr = cfg_get(cfg->vconfig, apos, 2);
+	u8 data[4];
+
+	/* The flag lives in the address's high byte; only it starts a cycle. */
+	if (!ranges_overlap(pos, size, apos + 1, 1))
+		return 0;
+
+	if (addr & PCI_VPD_ADDR_F) {
+		memcpy(data, cfg->vconfig + dpos, sizeof(data));
+		if (pci_write_vpd(vdev->pdev, addr & PCI_VPD_ADDR_MASK,
+				  sizeof(data), data) != sizeof(data))
+			return 0;
+	} else {
+		memset(data, 0, sizeof(data));
+		if (pci_read_vpd(vdev->pdev, addr, sizeof(data), data) < 0)
+			return 0;
+		memcpy(cfg->vconfig + dpos, data, sizeof(data));
+	}
+	/* Completion is the flag flipping; a failed cycle never completes. */
+	cfg_put(cfg->vconfig, apos, 2, addr ^ PCI_VPD_ADDR_F);
+	return 0;
+}
+
+static void cap_setup_vpd(struct vfio_pci_core_device *vdev, unsigned int pos,
+			  unsigned int len)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+
+	cfg_allow(cfg, pos + PCI_VPD_ADDR, 2, 0xffff, 0xffff);
+	cfg_allow(cfg, pos + PCI_VPD_DATA, 4, ~0U, ~0U);
+	cfg_add_hook(cfg, pos, len, cap_write_vpd);
+}
+
+/* MSI: enabled through SET_IRQS, so the user programs a private copy. */
 static unsigned int cap_len_msi(struct vfio_pci_core_device *vdev,
 				unsigned int pos)
 {
-	u16 flags = cfg_get(vdev->cfg->snap, pos + PCI_MSI_FLAGS, 2);
+	u16 flags = snap_get(vdev, pos + PCI_MSI_FLAGS, 2);
 	unsigned int len = PCI_MSI_DATA_32 + 2;
 
 	if (flags & PCI_MSI_FLAGS_64BIT)
@@ -321,54 +515,127 @@ static unsigned int cap_len_msi(struct vfio_pci_core_device *vdev,
 }
 
 /*
- * The kernel programs MSI for the user through SET_IRQS, so the user gets a
- * private copy: it may write the address, data, queue size and mask, and the
- * enable bit reflects what SET_IRQS did.
+ * The enable bit sticks only while SET_IRQS has MSI enabled.  The queue
+ * size is clamped to zero, as upstream vfio-pci clamps it for a user that
+ * has not enabled MSI yet.  Multiple message capable shows the device's
+ * value and is read-only (upstream lets the user overwrite it).
  */
+static int cap_write_msi(struct vfio_pci_core_device *vdev, unsigned int base,
+			 unsigned int pos, unsigned int size, u32 val)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	unsigned int fpos = base + PCI_MSI_FLAGS;
+	u8 flags;
+
+	if (!ranges_overlap(pos, size, fpos, 1))
+		return 0;
+	flags = cfg->vconfig[fpos] & ~PCI_MSI_FLAGS_QSIZE;
+	if (READ_ONCE(vdev->irq_type) != VFIO_PCI_MSI_IRQ_INDEX)
+		flags &= ~PCI_MSI_FLAGS_ENABLE;
+	cfg->vconfig[fpos] = flags;
+	return 0;
+}
+
 static void cap_setup_msi(struct vfio_pci_core_device *vdev, unsigned int pos,
 			  unsigned int len)
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
-	u16 flags = cfg_get(cfg->snap, pos + PCI_MSI_FLAGS, 2);
-	unsigned int data = (flags & PCI_MSI_FLAGS_64BIT) ?
-			    PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
-	unsigned int i;
+	u16 flags = snap_get(vdev, pos + PCI_MSI_FLAGS, 2);
+	bool is64 = flags & PCI_MSI_FLAGS_64BIT;
+	unsigned int data = is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
 
-	for (i = 2; i < len; i++)
-		cfg_allow(cfg, pos + i, 1, 0xff, 0);
-
-	flags &= ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
-	cfg_put(cfg->vconfig, pos + PCI_MSI_FLAGS, 2, flags);
-	cfg_allow(cfg, pos + PCI_MSI_FLAGS, 2, 0xffff, PCI_MSI_FLAGS_QSIZE);
-
+	cfg_allow(cfg, pos + PCI_MSI_FLAGS, 1, 0xff,
+		  PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+	cfg->vconfig[pos + PCI_MSI_FLAGS] = flags & (PCI_MSI_FLAGS_64BIT |
+						     PCI_MSI_FLAGS_QMASK);
 	cfg_allow(cfg, pos + PCI_MSI_ADDRESS_LO, 4, ~0U, ~0U);
-	if (flags & PCI_MSI_FLAGS_64BIT)
+	if (is64)
 		cfg_allow(cfg, pos + PCI_MSI_ADDRESS_HI, 4, ~0U, ~0U);
 	cfg_allow(cfg, pos + data, 2, 0xffff, 0xffff);
-	if (flags & PCI_MSI_FLAGS_MASKBIT)
-		cfg_allow(cfg, pos + data + 4, 4, ~0U, ~0U);
+	/* Per-vector mask and pending bits are the device's. */
+	if (flags & PCI_MSI_FLAGS_MASKBIT) {
+		cfg_allow(cfg, pos + data + 4, 4, 0, ~0U);
+		cfg_allow(cfg, pos + data + 8, 4, 0, ~0U);
+	}
+	cfg_add_hook(cfg, pos, len, cap_write_msi);
 }
 
-static unsigned int cap_len_fixed12(struct vfio_pci_core_device *vdev,
-				    unsigned int pos)
+/* PCI-X: command and ECC control are the function's own. */
+static unsigned int cap_len_pcix(struct vfio_pci_core_device *vdev,
+				 unsigned int pos)
 {
-	return PCI_CAP_MSIX_SIZEOF;
+	u16 cmd = snap_get(vdev, pos + PCI_X_CMD, 2);
+
+	return PCI_X_CMD_VERSION(cmd) ? PCI_CAP_PCIX_SIZEOF_V2 :
+					PCI_CAP_PCIX_SIZEOF_V0;
 }
 
+static void cap_setup_pcix(struct vfio_pci_core_device *vdev,
+			   unsigned int pos, unsigned int len)
+{
+	cfg_allow(vdev->cfg, pos + PCI_X_CMD, 2, 0, 0xffff);
+	if (len >= PCI_X_ECC_CSR + 4)
+		cfg_allow(vdev->cfg, pos + PCI_X_ECC_CSR, 4, 0, ~0U);
+}
+
+/* Vendor-specific: opaque, so the device decides what writes mean. */
 static unsigned int cap_len_vndr(struct vfio_pci_core_device *vdev,
 				 unsigned int pos)
 {
-	return cfg_get(vdev->cfg->snap, pos + PCI_CAP_FLAGS, 1);
+	return snap_get(vdev, pos + PCI_CAP_FLAGS, 1);
 }
 
+static void cap_setup_vndr(struct vfio_pci_core_device *vdev,
+			   unsigned int pos, unsigned int len)
+{
+	cfg_raw(vdev->cfg, pos + PCI_CAP_FLAGS, len - PCI_CAP_FLAGS);
+}
+
+/* PCI Express: device control, with FLR and MRRS handled here. */
 static unsigned int cap_len_exp(struct vfio_pci_core_device *vdev,
 				unsigned int pos)
 {
-	u16 flags = cfg_get(vdev->cfg->snap, pos + PCI_EXP_FLAGS, 2);
+	u16 flags = snap_get(vdev, pos + PCI_EXP_FLAGS, 2);
+	bool rc_end = pci_pcie_type(vdev->pdev) == PCI_EXP_TYPE_RC_END;
 
+	/* Root complex integrated endpoints have no link registers. */
 	if ((flags & PCI_EXP_FLAGS_VERS) < 2)
-		return PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
-	return PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+		return rc_end ? 0xc : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+	return rc_end ? 0x2c : PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+}
+
+static int cap_write_exp(struct vfio_pci_core_device *vdev, unsigned int base,
+			 unsigned int pos, unsigned int size, u32 val)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	unsigned int cpos = base + PCI_EXP_DEVCTL;
+	u16 ctl = cfg_get(cfg->vconfig, cpos, 2);
+	u16 hw_ctl;
+	u32 cap;
+	int mrrs;
+
+	if (!ranges_overlap(pos, size, cpos, 2))
+		return 0;
+
+	/*
+	 * The user's max read request size goes to the device through the
+	 * PCI core, no lower than MPS so that full payloads remain usable.
+	 */
+	if (!pcie_capability_read_word(vdev->pdev, PCI_EXP_DEVCTL, &hw_ctl) &&
+	    (hw_ctl ^ ctl) & PCI_EXP_DEVCTL_READRQ) {
+		mrrs = 128 << FIELD_GET(PCI_EXP_DEVCTL_READRQ, ctl);
+		pcie_set_readrq(vdev->pdev,
+				max(mrrs, pcie_get_mps(vdev->pdev)));
+	}
+
+	/* Initiate FLR always reads as zero; a set bit resets the function. */
+	if (!(ctl & PCI_EXP_DEVCTL_BCR_FLR))
+		return 0;
+	cfg_put(cfg->vconfig, cpos, 2, ctl & ~PCI_EXP_DEVCTL_BCR_FLR);
+	if (!pci_user_read_config_dword(vdev->pdev, base + PCI_EXP_DEVCAP,
+					&cap) && (cap & PCI_EXP_DEVCAP_FLR))
+		vfio_pci_reset_function(vdev);
+	return 0;
 }
 
 static void cap_setup_exp(struct vfio_pci_core_device *vdev, unsigned int pos,
@@ -376,30 +643,96 @@ static void cap_setup_exp(struct vfio_pci_core_device *vdev, unsigned int pos,
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
 
-	cfg_passthrough(cfg, pos + 2, len - 2);
-	/* Error reporting and ordering attributes are the function's own. */
-	cfg_allow(cfg, pos + PCI_EXP_DEVCTL, 2, 0,
-		  PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE |
-		  PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE |
-		  PCI_EXP_DEVCTL_RELAX_EN | PCI_EXP_DEVCTL_NOSNOOP_EN);
-	cfg_allow(cfg, pos + PCI_EXP_DEVSTA, 2, 0, 0);
-	cfg_mark_w1c(cfg, pos + PCI_EXP_DEVSTA, 2,
-		     PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED |
-		     PCI_EXP_DEVSTA_FED | PCI_EXP_DEVSTA_URD);
+	/*
+	 * Phantom functions would confuse the IOMMU; MPS must match the rest
+	 * of the hierarchy, so it is virtual; ARI was set up by the host.
+	 */
+	cfg_allow(cfg, pos + PCI_EXP_DEVCTL, 2,
+		  PCI_EXP_DEVCTL_BCR_FLR | PCI_EXP_DEVCTL_PAYLOAD |
+		  PCI_EXP_DEVCTL_READRQ, (u16)~PCI_EXP_DEVCTL_PHANTOM);
+	if (len >= PCI_EXP_DEVCTL2 + 2)
+		cfg_allow(cfg, pos + PCI_EXP_DEVCTL2, 2, 0,
+			  (u16)~PCI_EXP_DEVCTL2_ARI);
+	cfg_add_hook(cfg, pos, len, cap_write_exp);
+}
+
+/* Advanced features: only the FLR bit is writable, and it resets. */
+static unsigned int cap_len_af(struct vfio_pci_core_device *vdev,
+			       unsigned int pos)
+{
+	return PCI_CAP_AF_SIZEOF;
+}
+
+static int cap_write_af(struct vfio_pci_core_device *vdev, unsigned int base,
+			unsigned int pos, unsigned int size, u32 val)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	unsigned int cpos = base + PCI_AF_CTRL;
+	u8 cap;
+
+	if (!(cfg->vconfig[cpos] & PCI_AF_CTRL_FLR))
+		return 0;
+	cfg->vconfig[cpos] &= ~PCI_AF_CTRL_FLR;
+	if (!pci_user_read_config_byte(vdev->pdev, base + PCI_AF_CAP, &cap) &&
+	    (cap & PCI_AF_CAP_FLR) && (cap & PCI_AF_CAP_TP))
+		vfio_pci_reset_function(vdev);
+	return 0;
+}
+
+static void cap_setup_af(struct vfio_pci_core_device *vdev, unsigned int pos,
+			 unsigned int len)
+{
+	cfg_allow(vdev->cfg, pos + PCI_AF_CTRL, 1, PCI_AF_CTRL_FLR,
+		  PCI_AF_CTRL_FLR);
+	cfg_add_hook(vdev->cfg, pos, len, cap_write_af);
+}
+
+/* Read-only capabilities of fixed or self-described length. */
+static unsigned int cap_len_agp(struct vfio_pci_core_device *vdev,
+				unsigned int pos)
+{
+	return PCI_AGP_SIZEOF;
+}
+
+static unsigned int cap_len_msix(struct vfio_pci_core_device *vdev,
+				 unsigned int pos)
+{
+	return PCI_CAP_MSIX_SIZEOF;
+}
+
+static unsigned int cap_len_ht(struct vfio_pci_core_device *vdev,
+			       unsigned int pos)
+{
+	return (snap_get(vdev, pos + 3, 1) & HT_3BIT_CAP_MASK) ?
+	       HT_CAP_SIZEOF_SHORT : HT_CAP_SIZEOF_LONG;
+}
+
+static unsigned int cap_len_sata(struct vfio_pci_core_device *vdev,
+				 unsigned int pos)
+{
+	u8 regs = snap_get(vdev, pos + PCI_SATA_REGS, 1) & PCI_SATA_REGS_MASK;
+
+	return regs == PCI_SATA_REGS_INLINE ? PCI_SATA_SIZEOF_LONG :
+					      PCI_SATA_SIZEOF_SHORT;
 }
 
 static void cap_setup_readonly(struct vfio_pci_core_device *vdev,
 			       unsigned int pos, unsigned int len)
 {
-	cfg_passthrough(vdev->cfg, pos + 2, len - 2);
 }
 
 static const struct cfg_cap_policy cfg_std_caps[] = {
-	{ PCI_CAP_ID_PM,	cap_len_pm,	 cap_setup_pm },
-	{ PCI_CAP_ID_MSI,	cap_len_msi,	 cap_setup_msi },
-	{ PCI_CAP_ID_MSIX,	cap_len_fixed12, cap_setup_readonly },
-	{ PCI_CAP_ID_EXP,	cap_len_exp,	 cap_setup_exp },
-	{ PCI_CAP_ID_VNDR,	cap_len_vndr,	 cap_setup_readonly },
+	{ PCI_CAP_ID_PM,	cap_len_pm,	cap_setup_pm },
+	{ PCI_CAP_ID_AGP,	cap_len_agp,	cap_setup_readonly },
+	{ PCI_CAP_ID_VPD,	cap_len_vpd,	cap_setup_vpd },
+	{ PCI_CAP_ID_MSI,	cap_len_msi,	cap_setup_msi },
+	{ PCI_CAP_ID_PCIX,	cap_len_pcix,	cap_setup_pcix },
+	{ PCI_CAP_ID_HT,	cap_len_ht,	cap_setup_readonly },
+	{ PCI_CAP_ID_VNDR,	cap_len_vndr,	cap_setup_vndr },
+	{ PCI_CAP_ID_EXP,	cap_len_exp,	cap_setup_exp },
+	{ PCI_CAP_ID_MSIX,	cap_len_msix,	cap_setup_readonly },
+	{ PCI_CAP_ID_SATA,	cap_len_sata,	cap_setup_readonly },
+	{ PCI_CAP_ID_AF,	cap_len_af,	cap_setup_af },
 };
 
 static const struct cfg_cap_policy *cfg_find_policy(const struct cfg_cap_policy *tbl,
@@ -414,19 +747,21 @@ static const struct cfg_cap_policy *cfg_find_policy(const struct cfg_cap_policy 
 }
 
 /*
- * Walk the standard capability list of the device (as read into vconfig),
- * expose the capabilities with a policy and chain them together through
- * virtual next pointers.  @link is the byte that points to the next visible
- * capability: the header's capability pointer at first.
+ * Walk the standard capability list of the device, expose the capabilities
+ * with a policy and chain them together through virtual next pointers.
+ * @link is the byte that points to the next visible capability: the
+ * header's capability pointer at first.
+ *
+ * Return: true if extended capabilities may follow (PCI Express, PCI-X 2).
  */
-static void cfg_setup_std_caps(struct vfio_pci_core_device *vdev)
+static bool cfg_setup_std_caps(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
 	const struct cfg_cap_policy *pol;
 	unsigned int link = PCI_CAPABILITY_LIST;
 	unsigned int pos, len, ttl = PCI_CFG_SPACE_SIZE / PCI_CAP_SIZEOF;
 	u16 status = cfg_get(cfg->snap, PCI_STATUS, 2);
-	bool any = false;
+	bool any = false, ext = false;
 
 	if (!(status & PCI_STATUS_CAP_LIST))
 		goto done;
@@ -440,58 +775,183 @@ static void cfg_setup_std_caps(struct vfio_pci_core_device *vdev)
 				      id);
 		len = pol ? pol->length(vdev, pos) : 0;
 		if (len >= PCI_CAP_SIZEOF && pos + len <= PCI_CFG_SPACE_SIZE) {
-			cfg_passthrough(cfg, pos, 1);
+			cfg_passthrough(cfg, pos, len);
 			pol->setup(vdev, pos, len);
 			cfg_virtual_ro(cfg, link, 1, pos);
 			link = pos + PCI_CAP_LIST_NEXT;
 			cfg_virtual_ro(cfg, link, 1, 0);
 			any = true;
+			if (id == PCI_CAP_ID_EXP ||
+			    (id == PCI_CAP_ID_PCIX &&
+			     len == PCI_CAP_PCIX_SIZEOF_V2))
+				ext = true;
 		}
 		pos = next;
 	}
 done:
 	cfg_put(cfg->vconfig, PCI_STATUS, 2, any ? PCI_STATUS_CAP_LIST : 0);
+	return ext;
 }
 
 /* ---- Extended capabilities ---- */
 
+/* Advanced error reporting: masks, severity and W1C status are the user's. */
 static unsigned int ecap_len_aer(struct vfio_pci_core_device *vdev,
 				 unsigned int pos)
 {
 	return PCI_ERR_ROOT_COMMAND;
 }
 
-static unsigned int ecap_len_dsn(struct vfio_pci_core_device *vdev,
-				 unsigned int pos)
+static void ecap_setup_aer(struct vfio_pci_core_device *vdev,
+			   unsigned int pos, unsigned int len)
 {
-	return PCI_EXT_CAP_DSN_SIZEOF;
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	u32 unc = PCI_ERR_UNC_UND | PCI_ERR_UNC_DLP | PCI_ERR_UNC_SURPDN |
+		  PCI_ERR_UNC_POISON_TLP | PCI_ERR_UNC_FCP |
+		  PCI_ERR_UNC_COMP_TIME | PCI_ERR_UNC_COMP_ABORT |
+		  PCI_ERR_UNC_UNX_COMP | PCI_ERR_UNC_RX_OVER |
+		  PCI_ERR_UNC_MALF_TLP | PCI_ERR_UNC_ECRC | PCI_ERR_UNC_UNSUP |
+		  PCI_ERR_UNC_ACSV | PCI_ERR_UNC_INTN | PCI_ERR_UNC_MCBTLP |
+		  PCI_ERR_UNC_ATOMEG | PCI_ERR_UNC_TLPPRE;
+	u32 cor = PCI_ERR_COR_RCVR | PCI_ERR_COR_BAD_TLP |
+		  PCI_ERR_COR_BAD_DLLP | PCI_ERR_COR_REP_ROLL |
+		  PCI_ERR_COR_REP_TIMER | PCI_ERR_COR_ADV_NFAT |
+		  PCI_ERR_COR_INTERNAL | PCI_ERR_COR_LOG_OVER;
+
+	cfg_mark_w1c(cfg, pos + PCI_ERR_UNCOR_STATUS, 4, unc);
+	cfg_allow(cfg, pos + PCI_ERR_UNCOR_MASK, 4, 0, unc);
+	cfg_allow(cfg, pos + PCI_ERR_UNCOR_SEVER, 4, 0, unc);
+	cfg_mark_w1c(cfg, pos + PCI_ERR_COR_STATUS, 4, cor);
+	cfg_allow(cfg, pos + PCI_ERR_COR_MASK, 4, 0, cor);
+	cfg_allow(cfg, pos + PCI_ERR_CAP, 4, 0,
+		  PCI_ERR_CAP_ECRC_GENE | PCI_ERR_CAP_ECRC_CHKE);
 }
 
-static unsigned int ecap_len_8(struct vfio_pci_core_device *vdev,
-			       unsigned int pos)
+/* Virtual channels: the arbitration tables are never writable here. */
+static unsigned int ecap_len_vc(struct vfio_pci_core_device *vdev,
+				unsigned int pos)
 {
-	return 8;
+	u32 cap1 = snap_get(vdev, pos + PCI_VC_PORT_CAP1, 4);
+	u32 cap2 = snap_get(vdev, pos + PCI_VC_PORT_CAP2, 4);
+	unsigned int len = PCI_CAP_VC_BASE_SIZEOF, phases = 0;
+
+	if (cap2 & PCI_VC_CAP2_128_PHASE)
+		phases = 128;
+	else if (cap2 & PCI_VC_CAP2_64_PHASE)
+		phases = 64;
+	else if (cap2 & PCI_VC_CAP2_32_PHASE)
+		phases = 32;
+
+	len += ((cap1 & PCI_VC_CAP1_EVCC) + 1) * PCI_CAP_VC_PER_VC_SIZEOF;
+	/* Four bits per phase in the VC arbitration table. */
+	if (phases)
+		len = round_up(len, 16) + phases / 2;
+	return len;
+}
+
+static unsigned int ecap_len_acs(struct vfio_pci_core_device *vdev,
+				 unsigned int pos)
+{
+	unsigned int bits;
+
+	if (!(snap_get(vdev, pos + PCI_ACS_CAP, 1) & PCI_ACS_EC))
+		return 8;
+	bits = snap_get(vdev, pos + PCI_ACS_EGRESS_BITS, 1);
+	bits = bits ? round_up(bits, 32) : 256;
+	return 8 + bits / 8;
+}
+
+static unsigned int ecap_len_rebar(struct vfio_pci_core_device *vdev,
+				   unsigned int pos)
+{
+	u32 ctrl = snap_get(vdev, pos + PCI_REBAR_CTRL, 1);
+
+	return 4 + 8 * FIELD_GET(PCI_REBAR_CTRL_NBAR_MASK, ctrl);
+}
+
+static unsigned int ecap_len_dpa(struct vfio_pci_core_device *vdev,
+				 unsigned int pos)
+{
+	u8 sub = snap_get(vdev, pos + PCI_DPA_CAP, 1) &
+		 PCI_DPA_CAP_SUBSTATE_MASK;
+
+	return PCI_DPA_BASE_SIZEOF + sub + 1;
+}
+
+static unsigned int ecap_len_tph(struct vfio_pci_core_device *vdev,
+				 unsigned int pos)
+{
+	u32 cap = snap_get(vdev, pos + PCI_TPH_CAP, 4);
+
+	if ((cap & PCI_TPH_CAP_LOC_MASK) != PCI_TPH_LOC_CAP)
+		return PCI_TPH_BASE_SIZEOF;
+	return PCI_TPH_BASE_SIZEOF + 2 * FIELD_GET(PCI_TPH_CAP_ST_MASK, cap) +
+	       2;
 }
 
 static unsigned int ecap_len_vndr(struct vfio_pci_core_device *vdev,
 				  unsigned int pos)
 {
-	return PCI_VNDR_HEADER_LEN(cfg_get(vdev->cfg->snap,
-					   pos + PCI_VNDR_HEADER, 4));
+	return snap_get(vdev, pos + PCI_VSEC_HDR, 4) >> PCI_VSEC_HDR_LEN_SHIFT;
 }
 
-static void ecap_setup_readonly(struct vfio_pci_core_device *vdev,
-				unsigned int pos, unsigned int len)
+static unsigned int ecap_len_dvsec(struct vfio_pci_core_device *vdev,
+				   unsigned int pos)
 {
-	cfg_passthrough(vdev->cfg, pos + 4, len - 4);
+	return PCI_DVSEC_HEADER1_LEN(snap_get(vdev, pos + PCI_DVSEC_HEADER1,
+					      4));
+}
+
+#define DEFINE_ECAP_LEN(name, len)					\
+static unsigned int ecap_len_##name(struct vfio_pci_core_device *vdev,	\
+				    unsigned int pos)			\
+{									\
+	return len;							\
+}
+
+DEFINE_ECAP_LEN(dsn, PCI_EXT_CAP_DSN_SIZEOF)
+DEFINE_ECAP_LEN(pwr, PCI_EXT_CAP_PWR_SIZEOF)
+DEFINE_ECAP_LEN(ari, PCI_EXT_CAP_ARI_SIZEOF)
+DEFINE_ECAP_LEN(ats, PCI_EXT_CAP_ATS_SIZEOF)
+DEFINE_ECAP_LEN(sriov, PCI_EXT_CAP_SRIOV_SIZEOF)
+DEFINE_ECAP_LEN(mcast, PCI_EXT_CAP_MCAST_ENDPOINT_SIZEOF)
+DEFINE_ECAP_LEN(pri, PCI_EXT_CAP_PRI_SIZEOF)
+DEFINE_ECAP_LEN(ltr, PCI_EXT_CAP_LTR_SIZEOF)
+
+/* Power budgeting: selecting which entry to read is harmless. */
+static void ecap_setup_pwr(struct vfio_pci_core_device *vdev,
+			   unsigned int pos, unsigned int len)
+{
+	cfg_allow(vdev->cfg, pos + PCI_PWR_DATA, 1, 0, 0xff);
+}
+
+/* Vendor-specific bodies are opaque; the device decides. */
+static void ecap_setup_raw(struct vfio_pci_core_device *vdev,
+			   unsigned int pos, unsigned int len)
+{
+	cfg_raw(vdev->cfg, pos + 4, len - 4);
 }
 
 static const struct cfg_cap_policy cfg_ext_caps[] = {
-	{ PCI_EXT_CAP_ID_ERR,	ecap_len_aer,	ecap_setup_readonly },
-	{ PCI_EXT_CAP_ID_DSN,	ecap_len_dsn,	ecap_setup_readonly },
-	{ PCI_EXT_CAP_ID_ARI,	ecap_len_8,	ecap_setup_readonly },
-	{ PCI_EXT_CAP_ID_LTR,	ecap_len_8,	ecap_setup_readonly },
-	{ PCI_EXT_CAP_ID_VNDR,	ecap_len_vndr,	ecap_setup_readonly },
+	{ PCI_EXT_CAP_ID_ERR,	ecap_len_aer,	ecap_setup_aer },
+	{ PCI_EXT_CAP_ID_VC,	ecap_len_vc,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_DSN,	ecap_len_dsn,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_PWR,	ecap_len_pwr,	ecap_setup_pwr },
+	{ PCI_EXT_CAP_ID_MFVC,	ecap_len_vc,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_VC9,	ecap_len_vc,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_VNDR,	ecap_len_vndr,	ecap_setup_raw },
+	{ PCI_EXT_CAP_ID_ACS,	ecap_len_acs,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_ARI,	ecap_len_ari,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_ATS,	ecap_len_ats,	cap_setup_readonly },
+	/* SR-IOV is read-only: VFs are managed through sysfs on the host. */
+	{ PCI_EXT_CAP_ID_SRIOV,	ecap_len_sriov,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_MCAST,	ecap_len_mcast,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_PRI,	ecap_len_pri,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_REBAR,	ecap_len_rebar,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_DPA,	ecap_len_dpa,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_TPH,	ecap_len_tph,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_LTR,	ecap_len_ltr,	cap_setup_readonly },
+	{ PCI_EXT_CAP_ID_DVSEC,	ecap_len_dvsec,	ecap_setup_raw },
 };
 
 /*
@@ -507,14 +967,11 @@ static void cfg_setup_ext_caps(struct vfio_pci_core_device *vdev)
 	unsigned int pos = PCI_CFG_SPACE_SIZE, link = PCI_CFG_SPACE_SIZE;
 	unsigned int len;
 
-	if (cfg->size <= PCI_CFG_SPACE_SIZE)
-		return;
-
 	cfg_virtual_ro(cfg, PCI_CFG_SPACE_SIZE, 4, 0);
 	while (pos >= PCI_CFG_SPACE_SIZE && ttl--) {
 		u32 hdr = cfg_get(cfg->snap, pos, 4);
 
-		if (!hdr || hdr == ~0U)
+		if (hdr == ~0U)
 			break;
 		pol = cfg_find_policy(cfg_ext_caps, ARRAY_SIZE(cfg_ext_caps),
 				      PCI_EXT_CAP_ID(hdr));
@@ -527,6 +984,7 @@ static void cfg_setup_ext_caps(struct vfio_pci_core_device *vdev)
 				cfg_put(cfg->vconfig, link, 4,
 					(prev & 0xfffff) | (pos << 20));
 			}
+			cfg_passthrough(cfg, pos, len);
 			cfg_virtual_ro(cfg, pos, 4, hdr & 0xfffff);
 			pol->setup(vdev, pos, len);
 			link = pos;
@@ -577,6 +1035,8 @@ static int cfg_store_user(struct vfio_pci_core_device *vdev, unsigned int pos,
 	}
 	if (!hw_wr)
 		return 0;
+	if (hw_wr == GENMASK(8 * size - 1, 0))
+		return cfg_hw_write(vdev->pdev, pos, size, val);
 
 	ret = cfg_hw_read(vdev->pdev, pos, size, &hw);
 	if (ret)
@@ -585,32 +1045,82 @@ static int cfg_store_user(struct vfio_pci_core_device *vdev, unsigned int pos,
 	return cfg_hw_write(vdev->pdev, pos, size, hw);
 }
 
-static bool ranges_overlap(unsigned int a, unsigned int alen,
-			   unsigned int b, unsigned int blen)
+/* Did a reset we did not see put the BARs back to zero? */
+static bool cfg_bars_lost(struct vfio_pci_core_device *vdev)
 {
-	return a < b + blen && b < a + alen;
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	unsigned int i;
+	u32 bar;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (!cfg->rbar[i])
+			continue;
+		if (pci_user_read_config_dword(vdev->pdev,
+					       PCI_BASE_ADDRESS_0 + 4 * i, &bar) ||
+		    bar != cfg->rbar[i])
+			return true;
+	}
+	return false;
+}
+
+static void cfg_restore_bars(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int i;
+
+	if (pdev->is_virtfn)
+		return;
+	pci_info(pdev, "device was reset behind vfio's back; restoring BARs\n");
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		pci_user_write_config_dword(pdev, PCI_BASE_ADDRESS_0 + 4 * i,
+					    cfg->rbar[i]);
+	pci_user_write_config_dword(pdev, PCI_ROM_ADDRESS,
+				    cfg->rbar[CFG_ROM_SLOT]);
+	if (vdev->nointx)
+		pci_intx(pdev, 0);
 }
 
 /*
  * COMMAND writes may turn memory decode off.  BAR accesses and mmap faults
  * check decode under memory_lock held for read, so the change is made with
  * it held for write and existing mappings are zapped before it is dropped.
+ *
+ * A user turning decode back on that finds it off in hardware although it
+ * had turned it on, or finds the BARs changed, is looking at a function
+ * that was reset without us (a device-specific reset, a VF's PF): the BARs
+ * are put back before decode is enabled, or the device would decode
+ * wherever the reset left it.
  */
 static int cfg_write_command(struct vfio_pci_core_device *vdev,
 			     unsigned int pos, unsigned int size, u32 val)
 {
-	u16 old_virt = cfg_get(vdev->cfg->vconfig, PCI_COMMAND, 2);
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	u16 old_virt = cfg_get(cfg->vconfig, PCI_COMMAND, 2);
+	u16 bits = PCI_COMMAND_IO | PCI_COMMAND_MEMORY;
+	bool low = ranges_overlap(pos, size, PCI_COMMAND, 1);
+	u16 new = low ? (val >> (8 * (PCI_COMMAND - pos))) & bits : 0;
+	u16 phys = 0;
 	bool mem_was_on;
 	int ret;
 
 	down_write(&vdev->memory_lock);
+	pci_user_read_config_word(vdev->pdev, PCI_COMMAND, &phys);
+	if ((new & cfg->cmd_user & ~phys & PCI_COMMAND_MEMORY &&
+	     !vdev->pdev->no_command_memory) ||
+	    (new & cfg->cmd_user & ~phys & PCI_COMMAND_IO) ||
+	    cfg_bars_lost(vdev))
+		cfg_restore_bars(vdev);
+
 	mem_was_on = vfio_pci_memory_enabled(vdev);
 	ret = cfg_store_user(vdev, pos, size, val);
-	if (!ret && mem_was_on && !vfio_pci_memory_enabled(vdev))
+	if (!ret && low)
+		cfg->cmd_user = new;
+	if (mem_was_on && !vfio_pci_memory_enabled(vdev))
 		vfio_pci_zap_bar_mmaps(vdev);
 	up_write(&vdev->memory_lock);
 
-	if ((old_virt ^ cfg_get(vdev->cfg->vconfig, PCI_COMMAND, 2)) &
+	if ((old_virt ^ cfg_get(cfg->vconfig, PCI_COMMAND, 2)) &
 	    PCI_COMMAND_INTX_DISABLE)
 		vfio_pci_intx_user_mask_changed(vdev);
 	return ret;
@@ -620,6 +1130,7 @@ static int cfg_write_user(struct vfio_pci_core_device *vdev, unsigned int pos,
 			  unsigned int size, u32 val)
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
+	const struct cfg_hook *hook;
 	unsigned int slot;
 	int ret;
 
@@ -630,11 +1141,23 @@ static int cfg_write_user(struct vfio_pci_core_device *vdev, unsigned int pos,
 	if (ret)
 		return ret;
 
-	for (slot = 0; slot < PCI_STD_NUM_BARS; slot++)
-		if (ranges_overlap(pos, size, PCI_BASE_ADDRESS_0 + 4 * slot, 4))
-			cfg_bar_written(cfg, slot);
-	if (ranges_overlap(pos, size, PCI_ROM_ADDRESS, 4))
-		cfg_bar_written(cfg, CFG_ROM_SLOT);
+	if (pos < PCI_STD_HEADER_SIZEOF) {
+		for (slot = 0; slot < PCI_STD_NUM_BARS; slot++)
+			if (ranges_overlap(pos, size,
+					   PCI_BASE_ADDRESS_0 + 4 * slot, 4))
+				cfg_bar_written(cfg, slot);
+		if (ranges_overlap(pos, size, PCI_ROM_ADDRESS, 4))
+			cfg_bar_written(cfg, CFG_ROM_SLOT);
+		return 0;
+	}
+
+	for (hook = cfg->hooks; hook < cfg->hooks + cfg->nr_hooks; hook++) {
+		if (!ranges_overlap(pos, size, hook->base, hook->len))
+			continue;
+		ret = hook->write(vdev, hook->base, pos, size, val);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -716,6 +1239,7 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
  *
  * Caller holds vdev->memory_lock, so the answer stays valid while it does.
  * VFs have no memory enable bit in hardware; the user's virtual one counts.
+ * A function in D3hot or deeper does not decode whatever COMMAND says.
  *
  * Return: true if BAR memory may be accessed.
  */
@@ -724,6 +1248,9 @@ bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 	struct pci_dev *pdev = vdev->pdev;
 	u16 cmd;
 
+	if (pdev->current_state == PCI_D3hot ||
+	    pdev->current_state == PCI_D3cold)
+		return false;
 	if (pdev->no_command_memory)
 		return cfg_get(vdev->cfg->vconfig, PCI_COMMAND, 2) &
 		       PCI_COMMAND_MEMORY;
@@ -742,6 +1269,25 @@ bool vfio_pci_intx_disabled_by_user(struct vfio_pci_core_device *vdev)
 {
 	return READ_ONCE(vdev->cfg->vconfig[PCI_COMMAND + 1]) &
 	       (PCI_COMMAND_INTX_DISABLE >> 8);
+}
+
+/* Lay out the user's view from the snapshot of the device's config space. */
+static void cfg_build(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	u32 ecap0;
+
+	/*
+	 * Beyond the header, everything passes through until a capability
+	 * policy claims it.
+	 */
+	cfg_raw(cfg, PCI_STD_HEADER_SIZEOF,
+		cfg->size - PCI_STD_HEADER_SIZEOF);
+	cfg_setup_header(vdev);
+	ecap0 = cfg->size > PCI_CFG_SPACE_SIZE ?
+		cfg_get(cfg->snap, PCI_CFG_SPACE_SIZE, 4) : 0;
+	if (cfg_setup_std_caps(vdev) && ecap0)
+		cfg_setup_ext_caps(vdev);
 }
 
 /**
@@ -780,19 +1326,16 @@ int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
 		cfg_put(snap, pos, 4, val);
 	}
 
-	/* Everything is hidden (virtual and zero) until a policy opens it. */
-	memset(cfg->virt, 0xff, cfg->size);
 	cfg->snap = snap;
 	vdev->cfg = cfg;
-	cfg_setup_header(vdev);
-	cfg_setup_std_caps(vdev);
-	cfg_setup_ext_caps(vdev);
+	cfg_build(vdev);
 	cfg->snap = NULL;
 	kfree(snap);
 	return 0;
 
 err_free:
 	kfree(snap);
+	mutex_destroy(&cfg->lock);
 	kvfree(cfg);
 	return ret;
 }
