@@ -11,9 +11,23 @@
  *
  * All mappings of a device share the vfio device inode's address space, so
  * one unmap_mapping_range() reaches every mapping of every open file.
+ *
+ * Why this is race-free: a fault inserts a page only after seeing decode
+ * on, and holds memory_lock for read until the page is in the page table.
+ * Everything that turns decode off (COMMAND writes, PMCSR writes to D3hot,
+ * resets, low-power entry) takes memory_lock for write, so it waits for
+ * faults in flight to finish, then zaps: the pages they inserted are gone
+ * before decode goes off, and new faults block until it is back on (or see
+ * it off and get SIGBUS).  Faults never take any other vfio lock.
+ *
+ * A BAR smaller than a page can still be mapped when it starts on a page
+ * boundary: the rest of its page is reserved (a dummy resource in the BAR's
+ * parent), so no other device's registers can ever be placed there.
  */
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pfn_t.h>
+#include <linux/slab.h>
 #include <linux/vfio_pci_core.h>
 
 #include "vfio_pci_priv.h"
@@ -21,29 +35,86 @@
 #define VFIO_PCI_PGOFF_INDEX_SHIFT	(VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)
 #define VFIO_PCI_PGOFF_MASK		((1UL << VFIO_PCI_PGOFF_INDEX_SHIFT) - 1)
 
-static vm_fault_t vfio_pci_bar_fault(struct vm_fault *vmf)
+/*
+ * Put one page table entry of @order (0: a 4K page; PMD_ORDER, PUD_ORDER:
+ * a 2M or 1G leaf where the architecture can map PFNs that way) at the
+ * faulting address.  Orders the kernel cannot map fall back to smaller ones.
+ */
+static vm_fault_t vfio_pci_insert(struct vm_fault *vmf, unsigned long pfn,
+				  unsigned int order)
+{
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+
+	if (!order)
+		return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	if (order == PMD_ORDER)
+		return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  write);
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	if (order == PUD_ORDER)
+		return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					  write);
+#endif
+	return VM_FAULT_FALLBACK;
+}
+
+/*
+ * The first PFN of the naturally aligned block of 2^@order pages around the
+ * faulting address, or false when the block does not lie inside the mapping
+ * or the BAR's physical address is not aligned that way.
+ */
+static bool vfio_pci_fault_block(struct vm_fault *vmf, unsigned int order,
+				 unsigned long *pfn)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vfio_pci_core_device *vdev = vma->vm_private_data;
 	unsigned int bar = vma->vm_pgoff >> VFIO_PCI_PGOFF_INDEX_SHIFT;
-	unsigned long pgoff = (vma->vm_pgoff & VFIO_PCI_PGOFF_MASK) +
-			      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long block = PAGE_SIZE << order;
+	unsigned long first = ALIGN_DOWN(vmf->address, block);
+
+	*pfn = PHYS_PFN(pci_resource_start(vdev->pdev, bar)) +
+	       (vma->vm_pgoff & VFIO_PCI_PGOFF_MASK) +
+	       PHYS_PFN(first - vma->vm_start);
+	return first >= vma->vm_start && first + block <= vma->vm_end &&
+	       IS_ALIGNED(*pfn, 1UL << order);
+}
+
+/*
+ * Fault handler for every order.  Huge entries turn the fault-in of a large
+ * BAR from one fault per 4K page into one per 2M or 1G; where a block does
+ * not fit, the mm core comes back with a smaller order.
+ */
+static vm_fault_t vfio_pci_bar_huge_fault(struct vm_fault *vmf,
+					  unsigned int order)
+{
+	struct vfio_pci_core_device *vdev = vmf->vma->vm_private_data;
+	bool usable;
 	unsigned long pfn;
 	vm_fault_t ret;
 
-	pfn = (pci_resource_start(vdev->pdev, bar) >> PAGE_SHIFT) + pgoff;
+	if (!vfio_pci_fault_block(vmf, order, &pfn))
+		return order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
 
+	/* In user-requested low power the BARs stay unmapped until exit. */
 	down_read(&vdev->memory_lock);
-	if (vfio_pci_memory_enabled(vdev))
-		ret = vmf_insert_pfn(vma, vmf->address, pfn);
-	else
-		ret = VM_FAULT_SIGBUS;
+	usable = !vdev->pm_runtime_engaged && vfio_pci_memory_enabled(vdev);
+	ret = usable ? vfio_pci_insert(vmf, pfn, order) : VM_FAULT_SIGBUS;
 	up_read(&vdev->memory_lock);
 	return ret;
 }
 
+static vm_fault_t vfio_pci_bar_page_fault(struct vm_fault *vmf)
+{
+	return vfio_pci_bar_huge_fault(vmf, 0);
+}
+
 static const struct vm_operations_struct vfio_pci_bar_vm_ops = {
-	.fault = vfio_pci_bar_fault,
+#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
+	.huge_fault = vfio_pci_bar_huge_fault,
+#endif
+	.fault = vfio_pci_bar_page_fault,
 };
 
 /**
@@ -104,4 +175,76 @@ void vfio_pci_memory_lock_and_zap(struct vfio_pci_core_device *vdev)
 {
 	down_write(&vdev->memory_lock);
 	vfio_pci_zap_bar_mmaps(vdev);
+}
+
+/*
+ * Reserve the rest of the page behind a sub-page BAR, so the page holds
+ * nothing but this BAR for as long as the user may map it.
+ */
+static bool vfio_pci_pad_subpage_bar(struct vfio_pci_core_device *vdev,
+				     int bar)
+{
+	struct resource *res = &vdev->pdev->resource[bar];
+	struct resource *pad;
+
+	if (!PAGE_ALIGNED(res->start) || !res->parent)
+		return false;
+	pad = kzalloc(sizeof(*pad), GFP_KERNEL_ACCOUNT);
+	if (!pad)
+		return false;
+	pad->name = "vfio sub-page reserved";
+	pad->start = res->end + 1;
+	pad->end = res->start + PAGE_SIZE - 1;
+	pad->flags = res->flags;
+	if (request_resource(res->parent, pad)) {
+		kfree(pad);
+		return false;
+	}
+	vdev->mmap_pad[bar] = pad;
+	return true;
+}
+
+/**
+ * vfio_pci_probe_mmaps - decide which BARs the user may mmap
+ * @vdev: the device, being opened
+ *
+ * Memory BARs of at least a page are mappable; smaller ones when the rest of
+ * their page can be reserved.  I/O port BARs never are.
+ */
+void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	resource_size_t len;
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		len = pci_resource_len(pdev, bar);
+		vdev->bar_mmap_supported[bar] = false;
+		if (!len || !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
+			continue;
+		if (len >= PAGE_SIZE)
+			vdev->bar_mmap_supported[bar] =
+				PAGE_ALIGNED(pci_resource_start(pdev, bar));
+		else
+			vdev->bar_mmap_supported[bar] =
+				vfio_pci_pad_subpage_bar(vdev, bar);
+	}
+}
+
+/**
+ * vfio_pci_release_mmaps - forget mmap support and release page padding
+ * @vdev: the device, no longer accessible to the user
+ */
+void vfio_pci_release_mmaps(struct vfio_pci_core_device *vdev)
+{
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		vdev->bar_mmap_supported[bar] = false;
+		if (!vdev->mmap_pad[bar])
+			continue;
+		release_resource(vdev->mmap_pad[bar]);
+		kfree(vdev->mmap_pad[bar]);
+		vdev->mmap_pad[bar] = NULL;
+	}
 }

@@ -389,15 +389,20 @@ out:
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_do_io_rw);
 
+/*
+ * Serialises the creation of barmaps: read() and mmap() of the same device
+ * may race to map a BAR first.  Taken once per BAR per open, so one lock
+ * for all devices is plenty.
+ */
+static DEFINE_MUTEX(vfio_pci_barmap_lock);
+
 /**
  * vfio_pci_core_setup_barmap - map a BAR for kernel access on behalf of the user
  * @vdev: the device
  * @bar: BAR number
  *
  * Claims the BAR's resource for vfio and iomaps the whole BAR.  The mapping
- * is kept until the device is disabled.  Calls are serialised by the vfio
- * device's open/close and by the callers' own locking (vfio core allows
- * concurrent read()s, so a racing second caller may map and unmap again).
+ * is kept until the device is disabled.  Safe to call concurrently.
  *
  * Return: 0 or a negative errno.
  */
@@ -412,20 +417,24 @@ int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev, int bar)
 	if (READ_ONCE(vdev->barmap[bar]))
 		return 0;
 
-	ret = pci_request_selected_regions(pdev, 1 << bar, "vfio");
+	/* Claim the BAR first, so no other driver can map it meanwhile. */
+	mutex_lock(&vfio_pci_barmap_lock);
+	ret = 0;
+	if (vdev->barmap[bar])
+		goto out_unlock;
+	ret = pci_request_selected_regions(pdev, BIT(bar), "vfio");
 	if (ret)
-		return ret;
+		goto out_unlock;
 	io = pci_iomap(pdev, bar, 0);
 	if (!io) {
-		pci_release_selected_regions(pdev, 1 << bar);
-		return -ENOMEM;
+		pci_release_selected_regions(pdev, BIT(bar));
+		ret = -ENOMEM;
+		goto out_unlock;
 	}
-	if (cmpxchg(&vdev->barmap[bar], NULL, io)) {
-		/* Somebody else won the race; theirs stays. */
-		pci_iounmap(pdev, io);
-		pci_release_selected_regions(pdev, 1 << bar);
-	}
-	return 0;
+	WRITE_ONCE(vdev->barmap[bar], io);
+out_unlock:
+	mutex_unlock(&vfio_pci_barmap_lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_setup_barmap);
 
@@ -588,20 +597,25 @@ ssize_t vfio_pci_rom_read(struct vfio_pci_core_device *vdev,
  *
  * Return: true if the ranges intersect; the outputs are valid only then.
  */
-bool vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
-					 loff_t reg_start, size_t reg_cnt,
-					 loff_t *buf_offset,
-					 size_t *intersect_count,
-					 size_t *register_offset)
+bool
+vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
+				    loff_t reg_start, size_t reg_cnt,
+				    loff_t *buf_offset, size_t *intersect_count,
+				    size_t *register_offset)
 {
-	loff_t lo = max(buf_start, reg_start);
-	loff_t hi = min_t(loff_t, buf_start + buf_cnt, reg_start + reg_cnt);
+	loff_t buf_end = buf_start + buf_cnt;
+	loff_t reg_end = reg_start + reg_cnt;
+	loff_t first, last;
 
-	if (lo >= hi)
+	/* Disjoint, or one of them empty. */
+	if (buf_end <= reg_start || reg_end <= buf_start)
 		return false;
-	*buf_offset = lo - buf_start;
-	*intersect_count = hi - lo;
-	*register_offset = lo - reg_start;
+
+	first = buf_start > reg_start ? buf_start : reg_start;
+	last = buf_end < reg_end ? buf_end : reg_end;
+	*intersect_count = last - first;
+	*register_offset = first - reg_start;
+	*buf_offset = first - buf_start;
 	return true;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_range_intersect_range);

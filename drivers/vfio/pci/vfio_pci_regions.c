@@ -11,20 +11,35 @@
 
 #include "vfio_pci_priv.h"
 
-static void vfio_pci_bar_info(struct vfio_pci_core_device *vdev,
-			      struct vfio_region_info *info)
+/*
+ * A mappable BAR holding the MSI-X table is mappable as a whole: the IOMMU's
+ * interrupt remapping keeps the user's writes to the table from forging
+ * interrupts, so it need not punch a hole around the table.  The MSIX_MAPPABLE
+ * capability tells the user so (without it, QEMU would avoid the table).
+ */
+static int vfio_pci_bar_info(struct vfio_pci_core_device *vdev,
+			     struct vfio_region_info *info,
+			     struct vfio_info_cap *caps)
 {
+	struct vfio_info_cap_header msix_cap = {
+		.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+		.version = 1,
+	};
 	struct pci_dev *pdev = vdev->pdev;
 	unsigned int bar = info->index;
 
 	info->size = pci_resource_len(pdev, bar);
 	if (!info->size) {
 		info->flags = 0;
-		return;
+		return 0;
 	}
 	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-	if (vdev->bar_mmap_supported[bar])
-		info->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	if (!vdev->bar_mmap_supported[bar])
+		return 0;
+	info->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	if (bar != vdev->msix_bar)
+		return 0;
+	return vfio_info_add_capability(caps, &msix_cap, sizeof(msix_cap));
 }
 
 static void vfio_pci_rom_info(struct vfio_pci_core_device *vdev,
@@ -85,17 +100,12 @@ int vfio_pci_region_info(struct vfio_pci_core_device *vdev,
 			      VFIO_REGION_INFO_FLAG_WRITE;
 		return 0;
 	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
-		vfio_pci_bar_info(vdev, info);
-		return 0;
+		return vfio_pci_bar_info(vdev, info, caps);
 	case VFIO_PCI_ROM_REGION_INDEX:
 		vfio_pci_rom_info(vdev, info);
 		return 0;
 	case VFIO_PCI_VGA_REGION_INDEX:
-		/*
-		 * Legacy VGA ranges are not forwarded by this driver; like
-		 * for a device that is not VGA at all, the index is invalid.
-		 */
-		return -EINVAL;
+		return vfio_pci_vga_info(vdev, info);
 	default:
 		if (info->index >= VFIO_PCI_NUM_REGIONS + vdev->num_regions)
 			return -EINVAL;

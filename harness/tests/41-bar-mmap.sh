@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-devices: ivshmem
+#
+# BAR mmap on ivshmem-plain (256-byte register BAR0, 1 GiB memory BAR2):
+# vfio_pci_mmap_test checks data through the mapping against the region,
+# SIGBUS while memory decode is off and recovery once it is back on, the
+# number of faults a 1 GiB-aligned mapping takes (huge PUD/PMD entries),
+# and the mappable sub-page BAR0.  The fault count is kept in
+# $VM_OUT/vfio_pci_mmap_test.log.
+#
+# VFIO_TEST_DISTRO=1 accepts the distro's modules (see 10-selftests-edu.sh).
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
+repo=$(dirname "$harness")
+# shellcheck source=../guest-lib.sh
+. "$harness/guest-lib.sh"
+
+if [ -z "${VM_OUT:-}" ]; then
+	echo "41-bar-mmap: run inside a VM: harness/run-vm-tests $0" >&2
+	exit 2
+fi
+
+bins=${VFIO_SELFTESTS_DIR:-$repo/build/selftests}
+prog=$bins/vfio_pci_mmap_test
+log=$VM_OUT/vfio_pci_mmap_test.log
+
+check "modprobe vfio-pci" modprobe vfio-pci
+if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
+	skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
+else
+	check "vfio-pci modules are our out-of-tree build" check_modules_ours
+fi
+
+if bdf=$(find_dev 1af4:1110) && bind_vfio "$bdf"; then
+	pass "ivshmem ($bdf) bound to vfio-pci"
+	rc=0
+	VFIO_SELFTESTS_BDF=$bdf timeout 300 "$prog" >"$log" 2>&1 || rc=$?
+	sed 's/^/    /' "$log"
+	totals=$(grep '^# Totals:' "$log" | tail -n 1)
+	if [ "$rc" -eq 0 ] && echo "$totals" | grep -Eq 'fail:0 .*skip:0'; then
+		pass "vfio_pci_mmap_test on ivshmem ($totals)"
+	else
+		fail "vfio_pci_mmap_test on ivshmem (exit $rc, $totals)"
+	fi
+	check "unbind ivshmem ($bdf)" unbind "$bdf"
+	echo >"/sys/bus/pci/devices/$bdf/driver_override" || :
+else
+	fail "ivshmem (1af4:1110) bound to vfio-pci"
+fi
+check "rmmod vfio-pci" modprobe -r vfio-pci
+finish
