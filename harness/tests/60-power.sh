@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-devices: e1000e
+#
+# Runtime power management of vfio-pci devices, on QEMU's e1000e (it has a
+# PCI PM capability; edu has none and never leaves D0):
+#   - bound but unopened, the device idles in D3hot (runtime suspended);
+#   - vfio_pci_power_test: awake while open, and the LOW_POWER_* features;
+#   - after the last close it goes back to D3hot;
+#   - with disable_idle_d3=1 it stays in D0 and runtime active while idle,
+#     and the low-power features still work (the same selftest passes);
+#   - unbinding hands it back in D0.
+#
+# VFIO_TEST_DISTRO=1 runs the same against the distro's modules:
+#     harness/vm --devices e1000e --modroot / -- \
+#         env VFIO_TEST_DISTRO=1 VFIO_SELFTESTS_DIR=DIR harness/tests/60-power.sh
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
+repo=$(dirname "$harness")
+# shellcheck source=../guest-lib.sh
+. "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
+
+[ -n "${VM_OUT:-}" ] || { echo "60-power: run inside a VM (harness/run-vm-tests)" >&2; exit 2; }
+
+# pm_is BDF RUNTIME_STATUS POWER_STATE [TIMEOUT_S]: wait until sysfs says so.
+pm_is() {
+	local dev=/sys/bus/pci/devices/$1 i status state
+	for ((i = 0; i < ${4:-5} * 10; i++)); do
+		read -r status <"$dev/power/runtime_status"
+		read -r state <"$dev/power_state"
+		[ "$status" = "$2" ] && [ "$state" = "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "# $1: runtime_status $status, power_state $state (wanted $2, $3)"
+	return 1
+}
+
+# Still in that state after a while, not just passing through it.
+pm_stays() {
+	sleep 1
+	pm_is "$@" 1
+}
+
+reset_lib_start
+if ! nic=$(find_dev 8086:10d3); then
+	fail "e1000e is present"
+	finish
+fi
+
+check "e1000e ($nic) bound to vfio-pci" bind_vfio "$nic"
+check "idle e1000e runtime suspends to D3hot" pm_is "$nic" suspended D3hot
+run_selftest vfio_pci_power_test "power selftest" -- VFIO_SELFTESTS_BDF="$nic"
+check "idle again after the last close: D3hot" pm_is "$nic" suspended D3hot
+check "unbind e1000e" unbind "$nic"
+check "unbound e1000e is back in D0" pm_is "$nic" active D0
+check "rmmod vfio-pci" modprobe -r vfio-pci
+
+check "modprobe vfio-pci disable_idle_d3=1" modprobe vfio-pci disable_idle_d3=1
+check "e1000e bound to vfio-pci (disable_idle_d3=1)" bind_vfio "$nic"
+check "idle e1000e stays in D0 with disable_idle_d3=1" pm_stays "$nic" active D0
+run_selftest vfio_pci_power_test "power selftest, disable_idle_d3=1" -- \
+	VFIO_SELFTESTS_BDF="$nic"
+check "still D0 after the last close with disable_idle_d3=1" pm_stays "$nic" active D0
+check "unbind e1000e" unbind "$nic"
+echo >"/sys/bus/pci/devices/$nic/driver_override"
+reset_lib_end

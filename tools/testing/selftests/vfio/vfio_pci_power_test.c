@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Power management of a device bound to vfio-pci: runtime PM while the
+ * device is open, and the VFIO_DEVICE_FEATURE_LOW_POWER_* features.
+ *
+ * The device ($VFIO_SELFTESTS_BDF) must have a PCI power management
+ * capability (QEMU's e1000e does, edu does not), a mappable memory BAR0, and
+ * be bound to vfio-pci with runtime PM not disabled (disable_idle_d3=0).
+ * What the tests look at is the PCI core's own view in sysfs: power_state
+ * (the D-state it last set) and power/runtime_status.
+ *
+ * Semantics being checked (those of the upstream driver):
+ *   - an open device is awake;
+ *   - LOW_POWER_ENTRY lets the device suspend to D3hot under an open file,
+ *     and zaps its BAR mappings: faults get SIGBUS until the mode ends;
+ *   - any device ioctl, read() or write() wakes it for its duration (the
+ *     vfio core holds a runtime PM reference around ioctls, the driver
+ *     around region access), and so does the host (here: power/control);
+ *     without a wake-up eventfd it suspends again afterwards;
+ *   - with LOW_POWER_ENTRY_WITH_WAKEUP, the first wake-up (the user's
+ *     access or the host's) signals the eventfd and ends the low-power mode;
+ *   - LOW_POWER_EXIT ends the mode and is harmless when it is not engaged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "../kselftest_harness.h"
+#include "vfio_pci_util.h"
+
+/* How long the PCI core may take to suspend or resume under TCG. */
+#define PM_TIMEOUT_MS	5000
+
+FIXTURE(power) {
+	struct vfio_pci_dev dev;
+	unsigned int pm_cap;
+};
+
+FIXTURE_SETUP(power)
+{
+	char err[VFIO_UTIL_ERRLEN] = "";
+	const char *bdf = vfio_selftests_bdf();
+	uint8_t cfg[256];
+
+	if (!bdf)
+		SKIP(return, "%s is not set", VFIO_SELFTESTS_BDF_ENV);
+	ASSERT_EQ(0, vfio_pci_dev_open(&self->dev, bdf, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(sizeof(cfg), sysfs_read_config(bdf, 0, cfg, sizeof(cfg)));
+	self->pm_cap = pci_find_cap(cfg, PCI_CAP_ID_PM);
+	if (!self->pm_cap)
+		SKIP(return, "%s has no power management capability", bdf);
+}
+
+FIXTURE_TEARDOWN(power)
+{
+	vfio_pci_dev_close(&self->dev);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Read a one-line sysfs attribute of the device, newline stripped. */
+static int sysfs_attr(const char *bdf, const char *attr, char *buf,
+		      size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static bool attr_is(const char *bdf, const char *attr, const char *want)
+{
+	char val[64];
+
+	return !sysfs_attr(bdf, attr, val, sizeof(val)) && !strcmp(val, want);
+}
+
+/*
+ * Wait until power/runtime_status reads @status and, if @state is given,
+ * power_state reads @state.  Returns true if that happened in time.
+ */
+static bool wait_pm(const char *bdf, const char *status, const char *state)
+{
+	uint64_t end = now_ms() + PM_TIMEOUT_MS;
+
+	do {
+		if (attr_is(bdf, "power/runtime_status", status) &&
+		    (!state || attr_is(bdf, "power_state", state)))
+			return true;
+		usleep(20 * 1000);
+	} while (now_ms() < end);
+	return false;
+}
+
+/* Log where the device is, for failures. */
+static void log_pm(struct __test_metadata *_metadata, const char *bdf)
+{
+	char status[64] = "?", state[64] = "?";
+
+	sysfs_attr(bdf, "power/runtime_status", status, sizeof(status));
+	sysfs_attr(bdf, "power_state", state, sizeof(state));
+	TH_LOG("%s: runtime_status %s, power_state %s", bdf, status, state);
+}
+
+/* VFIO_DEVICE_FEATURE with an optional payload; returns 0 or -errno. */
+static int feature(int fd, uint32_t flags, const void *data, size_t len)
+{
+	struct vfio_device_feature *f;
+	int ret;
+
+	f = calloc(1, sizeof(*f) + len);
+	if (!f)
+		return -ENOMEM;
+	f->argsz = sizeof(*f) + len;
+	f->flags = flags;
+	if (len)
+		memcpy(f->data, data, len);
+	ret = ioctl(fd, VFIO_DEVICE_FEATURE, f);
+	ret = ret ? -errno : 0;
+	free(f);
+	return ret;
+}
+
+static int enter_low_power(int fd)
+{
+	return feature(fd, VFIO_DEVICE_FEATURE_SET |
+		       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0);
+}
+
+static int enter_low_power_wakeup(int fd, int efd)
+{
+	struct vfio_device_low_power_entry_with_wakeup entry = {
+		.wakeup_eventfd = efd,
+	};
+
+	return feature(fd, VFIO_DEVICE_FEATURE_SET |
+		       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+		       &entry, sizeof(entry));
+}
+
+static int exit_low_power(int fd)
+{
+	return feature(fd, VFIO_DEVICE_FEATURE_SET |
+		       VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0);
+}
+
+/* Has the eventfd been signalled within @ms?  Consumes the count. */
+static bool eventfd_fired(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t cnt;
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	return read(efd, &cnt, sizeof(cnt)) == sizeof(cnt) && cnt > 0;
+}
+
+static int sysfs_write(const char *bdf, const char *attr, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -errno;
+}
+
+/*
+ * The host wants the device: forbidding runtime PM (power/control "on", as
+ * an admin would) resumes it synchronously; then allow it again.  (Host
+ * config space reads do not resume a device in D3hot, which answers them.)
+ */
+static int host_wake(const char *bdf)
+{
+	int ret = sysfs_write(bdf, "power/control", "on");
+
+	if (ret)
+		return ret;
+	if (!attr_is(bdf, "power/runtime_status", "active"))
+		ret = -EIO;
+	sysfs_write(bdf, "power/control", "auto");
+	return ret;
+}
+
+static int get_info(int fd)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	return ioctl(fd, VFIO_DEVICE_GET_INFO, &info) ? -errno : 0;
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void sigbus_handler(int sig)
+{
+	(void)sig;
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/*
+ * Read a 32-bit word through a mapping; false if that raised SIGBUS.  The
+ * atomic load makes sure the access really happens, here and once.
+ */
+static bool mmap_read(const uint32_t *p, uint32_t *val)
+{
+	struct sigaction sa = { .sa_handler = sigbus_handler }, old;
+	bool ok = false;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(sigbus_jmp, 1)) {
+		*val = __atomic_load_n(p, __ATOMIC_RELAXED);
+		ok = true;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return ok;
+}
+
+TEST_F(power, open_device_is_awake)
+{
+	if (!wait_pm(self->dev.bdf, "active", "D0"))
+		log_pm(_metadata, self->dev.bdf);
+	ASSERT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+}
+
+TEST_F(power, feature_flags)
+{
+	int fd = self->dev.device_fd;
+	struct vfio_device_low_power_entry_with_wakeup entry = { 0 };
+	uint8_t uuid[16] = { 0 };
+	int efd;
+
+	/* PROBE answers for exactly the operations a feature supports. */
+	EXPECT_EQ(0, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+			     VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0));
+	EXPECT_EQ(0, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+			     VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+			     NULL, 0));
+	EXPECT_EQ(0, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+			     VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0));
+	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+				   VFIO_DEVICE_FEATURE_GET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
+				   NULL, 0));
+	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_GET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_EXIT,
+				   NULL, 0));
+	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_GET |
+				   VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
+				   NULL, 0));
+	/* Neither GET nor SET nor PROBE. */
+	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
+				   NULL, 0));
+
+	/* Features this device does not have. */
+	EXPECT_EQ(-ENOTTY, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+				   VFIO_DEVICE_FEATURE_SET | 0xfff0, NULL, 0));
+	EXPECT_EQ(-ENOTTY, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+				   VFIO_DEVICE_FEATURE_GET |
+				   VFIO_DEVICE_FEATURE_MIGRATION, NULL, 0));
+	/* Only a PF has a VF token. */
+	EXPECT_EQ(-ENOTTY, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+				   VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
+				   uuid, sizeof(uuid)));
+
+	/* The wake-up variant needs its payload and a real eventfd. */
+	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+				   &entry, sizeof(entry) - 1));
+	entry.wakeup_eventfd = -1;
+	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+				   &entry, sizeof(entry)));
+	entry.wakeup_eventfd = fd;	/* a file, but not an eventfd */
+	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+				   &entry, sizeof(entry)));
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	close(efd);			/* now a number that is no file */
+	entry.wakeup_eventfd = efd;
+	EXPECT_EQ(-EBADF, feature(fd, VFIO_DEVICE_FEATURE_SET |
+				  VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+				  &entry, sizeof(entry)));
+
+	/* None of the refused requests engaged low power. */
+	usleep(300 * 1000);
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	/* Exit without entry is no error. */
+	EXPECT_EQ(0, exit_low_power(fd));
+}
+
+TEST_F(power, low_power_entry)
+{
+	int fd = self->dev.device_fd;
+	struct vfio_region_info bar0, cfg;
+	const uint32_t *map;
+	uint32_t val, before;
+	uint16_t pmcsr;
+
+	/*
+	 * Region offsets are looked up now: GET_REGION_INFO is an ioctl, and
+	 * would wake the device below.  pread() does not.
+	 */
+	ASSERT_EQ(0, vfio_region_info(fd, VFIO_PCI_BAR0_REGION_INDEX, &bar0));
+	ASSERT_EQ(0, vfio_region_info(fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg));
+	if (!(bar0.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		SKIP(return, "BAR0 cannot be mmapped");
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, bar0.offset);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_TRUE(mmap_read(map, &before));
+
+	ASSERT_EQ(0, enter_low_power(fd));
+	if (!wait_pm(self->dev.bdf, "suspended", "D3hot"))
+		log_pm(_metadata, self->dev.bdf);
+	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+
+	/* The mapping is dead while the mode is engaged. */
+	EXPECT_FALSE(mmap_read(map, &val));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+
+	/*
+	 * Config and BAR access wake it: the user sees D0 and live BARs, and
+	 * it goes back to sleep afterwards.
+	 */
+	ASSERT_EQ(2, pread(fd, &pmcsr, sizeof(pmcsr),
+			   cfg.offset + self->pm_cap + PCI_PM_CTRL));
+	EXPECT_EQ(0, pmcsr & PCI_PM_CTRL_STATE_MASK);
+	EXPECT_TRUE(wait_pm(self->dev.bdf, "suspended", "D3hot"));
+	ASSERT_EQ(sizeof(val), pread(fd, &val, sizeof(val), bar0.offset));
+	EXPECT_EQ(before, val);
+	EXPECT_TRUE(wait_pm(self->dev.bdf, "suspended", "D3hot"));
+	EXPECT_FALSE(mmap_read(map, &val));
+
+	/* An ioctl wakes it only for its duration; a second entry fails. */
+	EXPECT_EQ(-EINVAL, enter_low_power(fd));
+	EXPECT_TRUE(wait_pm(self->dev.bdf, "suspended", "D3hot"));
+
+	/* The host may wake it; it goes back to sleep afterwards. */
+	EXPECT_EQ(0, host_wake(self->dev.bdf));
+	EXPECT_TRUE(wait_pm(self->dev.bdf, "suspended", "D3hot"));
+
+	/* Exit: awake for good, BAR and mapping work again. */
+	ASSERT_EQ(0, exit_low_power(fd));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	EXPECT_EQ(sizeof(val), pread(fd, &val, sizeof(val), bar0.offset));
+	ASSERT_TRUE(mmap_read(map, &val));
+	EXPECT_EQ(before, val);
+	usleep(300 * 1000);
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	munmap((void *)map, 4096);
+}
+
+TEST_F(power, wakeup_by_user_ioctl)
+{
+	int fd = self->dev.device_fd;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, enter_low_power_wakeup(fd, efd));
+	if (!wait_pm(self->dev.bdf, "suspended", "D3hot"))
+		log_pm(_metadata, self->dev.bdf);
+	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+	EXPECT_FALSE(eventfd_fired(efd, 0));
+
+	/* Any ioctl resumes it, which is a wake-up. */
+	ASSERT_EQ(0, get_info(fd));
+	EXPECT_TRUE(eventfd_fired(efd, PM_TIMEOUT_MS));
+
+	/* The wake-up ended low-power mode: the device stays up. */
+	usleep(500 * 1000);
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	EXPECT_FALSE(eventfd_fired(efd, 0));
+	EXPECT_EQ(0, exit_low_power(fd));
+
+	/* The mode can be entered again, and left without a wake-up. */
+	ASSERT_EQ(0, enter_low_power_wakeup(fd, efd));
+	EXPECT_TRUE(wait_pm(self->dev.bdf, "suspended", "D3hot"));
+	EXPECT_EQ(0, exit_low_power(fd));
+	/* The exit ioctl's own wake-up still counts as one. */
+	EXPECT_TRUE(eventfd_fired(efd, PM_TIMEOUT_MS));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	close(efd);
+}
+
+TEST_F(power, wakeup_by_user_read)
+{
+	int fd = self->dev.device_fd;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct vfio_region_info cfg;
+	uint16_t vendor;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, vfio_region_info(fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg));
+	ASSERT_EQ(0, enter_low_power_wakeup(fd, efd));
+	if (!wait_pm(self->dev.bdf, "suspended", "D3hot"))
+		log_pm(_metadata, self->dev.bdf);
+	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+
+	ASSERT_EQ(2, pread(fd, &vendor, sizeof(vendor),
+			   cfg.offset + PCI_VENDOR_ID));
+	EXPECT_TRUE(eventfd_fired(efd, PM_TIMEOUT_MS));
+	usleep(500 * 1000);
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	EXPECT_EQ(0, exit_low_power(fd));
+	close(efd);
+}
+
+TEST_F(power, wakeup_by_host)
+{
+	int fd = self->dev.device_fd;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, enter_low_power_wakeup(fd, efd));
+	if (!wait_pm(self->dev.bdf, "suspended", "D3hot"))
+		log_pm(_metadata, self->dev.bdf);
+	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+
+	EXPECT_EQ(0, host_wake(self->dev.bdf));
+	EXPECT_TRUE(eventfd_fired(efd, PM_TIMEOUT_MS));
+	usleep(500 * 1000);
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	EXPECT_EQ(0, exit_low_power(fd));
+	close(efd);
+}
+
+TEST_F(power, close_in_low_power)
+{
+	int fd;
+
+	ASSERT_EQ(0, enter_low_power(self->dev.device_fd));
+	ASSERT_TRUE(wait_pm(self->dev.bdf, "suspended", "D3hot"));
+
+	/* The last close must cope with a suspended device. */
+	close(self->dev.device_fd);
+	self->dev.device_fd = -1;
+
+	fd = ioctl(self->dev.group_fd, VFIO_GROUP_GET_DEVICE_FD,
+		   self->dev.bdf);
+	ASSERT_LE(0, fd);
+	self->dev.device_fd = fd;
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	EXPECT_EQ(0, get_info(fd));
+	usleep(300 * 1000);
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+}
+
+TEST_HARNESS_MAIN
