@@ -41,40 +41,39 @@ struct vfio_pci_intx;
 
 /**
  * struct vfio_pci_regops - callbacks of a device-specific region
- * @rw: read or write @count bytes at *@ppos (the full file offset).
- * @release: free what @data points to when the device is released.
  * @mmap: map the region; NULL if the region cannot be mapped.
+ * @rw: read or write @count bytes at *@ppos (the full file offset).
  * @add_capability: append region-info capabilities for the region.
+ * @release: free what @data points to when the device is released.
  */
 struct vfio_pci_regops {
+	int (*mmap)(struct vfio_pci_core_device *vdev,
+		    struct vfio_pci_region *region, struct vm_area_struct *vma);
 	ssize_t (*rw)(struct vfio_pci_core_device *vdev, char __user *buf,
 		      size_t count, loff_t *ppos, bool iswrite);
-	void (*release)(struct vfio_pci_core_device *vdev,
-			struct vfio_pci_region *region);
-	int (*mmap)(struct vfio_pci_core_device *vdev,
-		    struct vfio_pci_region *region,
-		    struct vm_area_struct *vma);
 	int (*add_capability)(struct vfio_pci_core_device *vdev,
 			      struct vfio_pci_region *region,
 			      struct vfio_info_cap *caps);
+	void (*release)(struct vfio_pci_core_device *vdev,
+			struct vfio_pci_region *region);
 };
 
 /**
  * struct vfio_pci_region - a region beyond the fixed VFIO_PCI_*_REGION_INDEX
- * @ops: how the region is accessed
- * @data: owner's private data, passed back through @ops
  * @size: size in bytes reported to the user
  * @flags: VFIO_REGION_INFO_FLAG_* reported to the user
  * @type: VFIO_REGION_TYPE_* reported in the region type capability
  * @subtype: VFIO_REGION_SUBTYPE_* reported in the region type capability
+ * @ops: how the region is accessed
+ * @data: owner's private data, passed back through @ops
  */
 struct vfio_pci_region {
-	const struct vfio_pci_regops	*ops;
-	void				*data;
 	size_t				size;
 	u32				flags;
 	u32				type;
 	u32				subtype;
+	const struct vfio_pci_regops	*ops;
+	void				*data;
 };
 
 /**
@@ -94,6 +93,8 @@ struct vfio_pci_core_device {
 	 */
 	void __iomem			*barmap[PCI_STD_NUM_BARS];
 	bool				bar_mmap_supported[PCI_STD_NUM_BARS];
+	/* Rest of the page behind a sub-page BAR, reserved while mappable. */
+	struct resource			*mmap_pad[PCI_STD_NUM_BARS];
 
 	/*
 	 * Interrupt configuration.  @igate serialises every change of
@@ -141,11 +142,25 @@ struct vfio_pci_core_device {
 	/* State saved at open and restored at last close. */
 	struct pci_saved_state		*pci_saved_state;
 
-	/* SR-IOV bookkeeping. */
+	/*
+	 * SR-IOV bookkeeping, see vfio_pci_sriov.c.  @sriov_active changes
+	 * under @memory_lock held for write.
+	 */
 	struct vfio_pci_vf_token	*vf_token;
 	struct vfio_pci_core_device	*sriov_pf_core_dev;
 	struct notifier_block		nb;
+	struct list_head		sriov_pfs_item;
 	bool				sriov_active;
+
+	/*
+	 * Power management, see vfio_pci_power.c.  Everything here except
+	 * @needs_pm_restore (set at register time) is protected by
+	 * @memory_lock held for write.
+	 */
+	struct eventfd_ctx		*pm_wake_eventfd_ctx;
+	struct pci_saved_state		*pm_save;
+	bool				pm_runtime_engaged;
+	bool				needs_pm_restore;
 
 	/* VFIO_DEVICE_IOEVENTFD registrations, under @ioeventfds_lock. */
 	struct mutex			ioeventfds_lock;
@@ -173,6 +188,10 @@ int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev,
 void vfio_pci_core_set_params(bool nointxmask, bool is_disable_vga,
 			      bool is_disable_idle_d3);
 extern const struct pci_error_handlers vfio_pci_core_err_handlers;
+/* Runtime PM: the ops for pci_driver.driver.pm, or their parts. */
+extern const struct dev_pm_ops vfio_pci_core_pm_ops;
+int vfio_pci_core_runtime_suspend(struct device *dev);
+int vfio_pci_core_runtime_resume(struct device *dev);
 pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev,
 						pci_channel_state_t state);
 
@@ -183,10 +202,6 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev);
 void vfio_pci_core_close_device(struct vfio_device *core_vdev);
 
 /* vfio_device_ops entry points. */
-long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
-			 unsigned long arg);
-int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
-				void __user *arg, size_t argsz);
 ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
 			   size_t count, loff_t *ppos);
 ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
@@ -194,8 +209,12 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
 			    loff_t *ppos);
 int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 		       struct vm_area_struct *vma);
-void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
+void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
+long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			 unsigned long arg);
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz);
 
 /* Regions and BAR access for variant drivers. */
 int vfio_pci_core_register_dev_region(struct vfio_pci_core_device *vdev,
@@ -208,11 +227,11 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 			       char __user *buf, loff_t off, size_t count,
 			       size_t x_start, size_t x_end, bool iswrite,
 			       enum vfio_pci_io_width max_width);
-bool vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
-					 loff_t reg_start, size_t reg_cnt,
-					 loff_t *buf_offset,
-					 size_t *intersect_count,
-					 size_t *register_offset);
+bool
+vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
+				    loff_t reg_start, size_t reg_cnt,
+				    loff_t *buf_offset, size_t *intersect_count,
+				    size_t *register_offset);
 
 int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
 			  u8 *val, void __iomem *io);

@@ -5,9 +5,12 @@
  * A bound device goes through:
  *   init_dev        -> locks and defaults, once per vfio_device
  *   register_device -> checks, reset group (device set), registration
- *   enable          -> at first open: PCI enable, saved state, config space
+ *   enable          -> at first open: PCI enable, function reset, saved
+ *                      state, config space
  *   finish_enable   -> after the variant's own setup: mmap probing
- *   disable         -> at last close: interrupts off, reset, state restored
+ *   disable         -> at last close: interrupts off, reset, state restored,
+ *                      reset of the whole device set once it is idle
+ *                      (vfio_pci_reset.c)
  *   unregister_device, release_dev
  *
  * Open and close are serialised by the vfio core through the device set
@@ -111,9 +114,23 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 
 	lockdep_assert_held(&vdev->vdev.dev_set->lock);
 
-	ret = pci_enable_device(pdev);
+	ret = vfio_pci_power_open(vdev);
 	if (ret)
 		return ret;
+	ret = pci_enable_device(pdev);
+	if (ret)
+		goto err_power;
+
+	/*
+	 * Start the user off with a freshly reset function, if it can be
+	 * reset on its own; whether it can is what VFIO_DEVICE_FLAGS_RESET
+	 * reports.  A contended device lock fails the open rather than
+	 * handing out a device in whatever state it was left in.
+	 */
+	ret = vfio_pci_reset_function(vdev);
+	if (ret == -EAGAIN)
+		goto err_disable;
+	vdev->reset_works = !ret;
 
 	pci_save_state(pdev);
 	vdev->pci_saved_state = pci_store_saved_state(pdev);
@@ -127,12 +144,15 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 	ret = vfio_pci_config_init(vdev);
 	if (ret)
 		goto err_disable;
+	vfio_pci_vf_token_user_add(vdev, 1);
 	return 0;
 
 err_disable:
 	kfree(vdev->pci_saved_state);
 	vdev->pci_saved_state = NULL;
 	pci_disable_device(pdev);
+err_power:
+	vfio_pci_power_close_end(vdev);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_enable);
@@ -141,57 +161,55 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_enable);
  * vfio_pci_core_finish_enable - last step of open_device
  * @vdev: the device
  *
- * Decides which BARs may be mmapped, once the variant driver had its say
- * about the device.  A BAR is mappable when it is memory, starts on a page
- * boundary and spans whole pages, so a mapping exposes nothing else.
+ * Decides which BARs may be mmapped (vfio_pci_probe_mmaps()), once the
+ * variant driver had its say about the device.
  */
 void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 {
-	struct pci_dev *pdev = vdev->pdev;
-	int bar;
-
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
-		resource_size_t start = pci_resource_start(pdev, bar);
-		resource_size_t len = pci_resource_len(pdev, bar);
-
-		vdev->bar_mmap_supported[bar] =
-			(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
-			len >= PAGE_SIZE && PAGE_ALIGNED(start) &&
-			PAGE_ALIGNED(len);
-	}
+	vfio_pci_probe_mmaps(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 
-/*
- * Reset the function with BAR mappings blocked.
+/**
+ * vfio_pci_reset_function - reset the function with BAR mappings blocked
+ * @vdev: the device
  *
  * The device lock, and the upstream bridge's in case the reset ends up as a
  * secondary bus reset, are only tried: an unbind of this device holds its
  * lock while it waits for the user to close, so a blocking lock here could
- * wait for ever.  The caller gets -EAGAIN and may retry.
+ * wait for ever.  The caller gets -EAGAIN and may retry.  Also called for
+ * FLRs the user starts through config space, with the config lock held.
+ *
+ * memory_lock is taken before the device locks.  Holding a device lock
+ * blocks config space access, and mmap faults read COMMAND with
+ * memory_lock held for read: waiting for memory_lock while holding the
+ * device lock would deadlock against them.
+ *
+ * Return: 0, -EAGAIN if a lock was contended, or the reset's error.
  */
-static int vfio_pci_reset_function(struct vfio_pci_core_device *vdev)
+int vfio_pci_reset_function(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct pci_dev *bridge = pci_upstream_bridge(pdev);
 	int ret = -EAGAIN;
 
+	vfio_pci_memory_lock_and_zap(vdev);
 	if (bridge && !pci_dev_trylock(bridge))
-		return ret;
+		goto out_memory;
 	if (!pci_dev_trylock(pdev))
 		goto out_bridge;
 
 	/* The reset loses config space; the user's view of it must not. */
-	vfio_pci_memory_lock_and_zap(vdev);
 	pci_save_state(pdev);
 	ret = __pci_reset_function_locked(pdev);
 	pci_restore_state(pdev);
-	up_write(&vdev->memory_lock);
 
 	pci_dev_unlock(pdev);
 out_bridge:
 	if (bridge)
 		pci_dev_unlock(bridge);
+out_memory:
+	up_write(&vdev->memory_lock);
 	return ret;
 }
 
@@ -205,20 +223,22 @@ out_bridge:
 void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	int bar;
 
 	lockdep_assert_held(&vdev->vdev.dev_set->lock);
 
+	vfio_pci_power_close_begin(vdev);
+	/* They write through the barmaps released below. */
+	vfio_pci_ioeventfds_release(vdev);
 	vfio_pci_irqs_teardown(vdev);
 	vfio_pci_release_dev_regions(vdev);
 	vfio_pci_release_barmaps(vdev);
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
-		vdev->bar_mmap_supported[bar] = false;
+	vfio_pci_release_mmaps(vdev);
 
 	/* Stop DMA before the reset so nothing is in flight across it. */
 	pci_clear_master(pdev);
-	if (vdev->reset_works && vfio_pci_reset_function(vdev))
-		pci_dbg(pdev, "reset at close failed\n");
+	/* What cannot be reset alone now waits for its set to go idle. */
+	vdev->needs_reset = !vdev->reset_works ||
+			    vfio_pci_reset_function(vdev);
 
 	if (vdev->pci_saved_state &&
 	    !pci_load_and_free_saved_state(pdev, &vdev->pci_saved_state))
@@ -228,6 +248,9 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 
 	vfio_pci_config_free(vdev);
 	pci_disable_device(pdev);
+	vfio_pci_dev_set_reset_if_idle(vdev);
+	vfio_pci_vf_token_user_add(vdev, -1);
+	vfio_pci_power_close_end(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_disable);
 
@@ -243,9 +266,9 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_close_device);
 
 /* ---- File operations ---- */
 
-static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev,
-			   char __user *buf, size_t count, loff_t *ppos,
-			   bool iswrite)
+static ssize_t vfio_pci_region_rw(struct vfio_pci_core_device *vdev,
+				  char __user *buf, size_t count, loff_t *ppos,
+				  bool iswrite)
 {
 	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
 
@@ -266,11 +289,26 @@ static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev,
 			return -EINVAL;
 		return vfio_pci_rom_read(vdev, buf, count, ppos);
 	case VFIO_PCI_VGA_REGION_INDEX:
-		return -EINVAL;
+		return vfio_pci_vga_rw(vdev, buf, count, ppos, iswrite);
 	default:
 		return vfio_pci_dev_region_rw(vdev, index, buf, count, ppos,
 					      iswrite);
 	}
+}
+
+/* Region access wakes a device the user let suspend, see vfio_pci_power.c. */
+static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev,
+			   char __user *buf, size_t count, loff_t *ppos,
+			   bool iswrite)
+{
+	ssize_t ret;
+
+	ret = vfio_pci_power_access_begin(vdev);
+	if (ret)
+		return ret;
+	ret = vfio_pci_region_rw(vdev, buf, count, ppos, iswrite);
+	vfio_pci_power_access_end(vdev);
+	return ret;
 }
 
 /**
@@ -368,6 +406,12 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return vfio_pci_ioctl_set_irqs(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return vfio_pci_ioctl_reset(vdev);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_pci_ioctl_get_pci_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_pci_ioctl_pci_hot_reset(vdev, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_pci_ioctl_ioeventfd(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -405,7 +449,7 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_request);
  * @buf: the string: the device name, optionally followed by options
  *
  * Return: 1 for a match, 0 for another device, -EINVAL for options this
- * device does not take.
+ * device does not take, -EACCES for a missing or wrong VF token.
  */
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 {
@@ -414,12 +458,9 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 
 	if (strncmp(buf, name, len))
 		return 0;
-	if (!buf[len])
-		return 1;
-	if (buf[len] != ' ')
+	if (buf[len] && buf[len] != ' ')
 		return 0;
-	/* No options are defined for a device that is neither PF nor VF. */
-	return -EINVAL;
+	return vfio_pci_match_options(to_core_dev(core_vdev), buf + len);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_match);
 
@@ -497,7 +538,11 @@ static int vfio_pci_assign_dev_set(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 
-	if (pci_is_root_bus(pdev->bus))
+	/*
+	 * A VF comes and goes with its PF's SR-IOV setting, and a slot or bus
+	 * reset would take it away: it is only ever reset on its own (FLR).
+	 */
+	if (pci_is_root_bus(pdev->bus) || pdev->is_virtfn)
 		return vfio_assign_device_set(&vdev->vdev, vdev);
 	if (pdev->slot && !pci_probe_reset_slot(pdev->slot))
 		return vfio_assign_device_set(&vdev->vdev, pdev->slot);
@@ -534,7 +579,26 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	vdev->reset_works = pdev->reset_methods[0] != 0;
 	vdev->disable_idle_d3 = vfio_pci_disable_idle_d3;
 
-	return vfio_register_group_dev(&vdev->vdev);
+	vfio_pci_vga_probe(vdev);
+
+	ret = vfio_pci_sriov_register(vdev);
+	if (ret)
+		return ret;
+	ret = vfio_pci_vga_register(vdev);
+	if (ret)
+		goto err_sriov;
+	vfio_pci_power_register(vdev);
+	ret = vfio_register_group_dev(&vdev->vdev);
+	if (ret)
+		goto err_power;
+	return 0;
+
+err_power:
+	vfio_pci_power_unregister(vdev);
+	vfio_pci_vga_unregister(vdev);
+err_sriov:
+	vfio_pci_sriov_unregister(vdev);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
 
@@ -547,7 +611,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
  */
 void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
+	/* VFs go first: their users would otherwise outlive the PF's token. */
+	vfio_pci_core_sriov_configure(vdev, 0);
 	vfio_unregister_group_dev(&vdev->vdev);
+	vfio_pci_power_unregister(vdev);
+	vfio_pci_vga_unregister(vdev);
+	vfio_pci_sriov_unregister(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_unregister_device);
 

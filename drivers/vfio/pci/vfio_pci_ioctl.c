@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The device ioctls: VFIO_DEVICE_GET_INFO, GET_REGION_INFO, GET_IRQ_INFO,
- * SET_IRQS, and the VFIO_DEVICE_FEATURE hook.
+ * SET_IRQS.  VFIO_DEVICE_FEATURE lives in vfio_pci_feature.c.
  *
  * Every handler copies in the fixed part of its argument, checks argsz
  * against it, and bounds-checks indexes before they select anything.
@@ -137,12 +137,14 @@ long vfio_pci_ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
 		info.flags |= VFIO_IRQ_INFO_MASKABLE |
 			      VFIO_IRQ_INFO_AUTOMASKED;
 		break;
-	case VFIO_PCI_MSI_IRQ_INDEX:
-		info.flags |= VFIO_IRQ_INFO_NORESIZE;
-		break;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
+		/* Vectors can be added while MSI-X is live. */
 		if (!vdev->has_dyn_msix)
 			info.flags |= VFIO_IRQ_INFO_NORESIZE;
+		break;
+	default:
+		/* MSI, ERR and REQ: what is enabled cannot grow. */
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;
 		break;
 	}
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
@@ -179,9 +181,7 @@ long vfio_pci_ioctl_set_irqs(struct vfio_pci_core_device *vdev,
 						 &data_size);
 	if (ret)
 		return ret;
-	/* Exactly one action per call. */
-	if (hweight32(hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) != 1)
-		return -EINVAL;
+	/* No or several actions: vfio_pci_set_irqs() refuses, -ENOTTY. */
 	hdr.index = array_index_nospec(hdr.index, VFIO_PCI_NUM_IRQS);
 
 	if (data_size) {
@@ -193,21 +193,3 @@ long vfio_pci_ioctl_set_irqs(struct vfio_pci_core_device *vdev,
 	kfree(data);
 	return ret;
 }
-
-/**
- * vfio_pci_core_ioctl_feature - VFIO_DEVICE_FEATURE for vfio-pci devices
- * @device: the vfio device
- * @flags: the feature number and GET/SET/PROBE bits
- * @arg: user pointer to the feature payload
- * @argsz: size of the payload
- *
- * Variant drivers handle their own features and fall back to this one.
- *
- * Return: 0 or a negative errno; -ENOTTY for a feature this device lacks.
- */
-int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
-				void __user *arg, size_t argsz)
-{
-	return -ENOTTY;
-}
-EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl_feature);

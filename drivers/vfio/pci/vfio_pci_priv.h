@@ -27,6 +27,7 @@ static inline bool vfio_pci_is_vga(struct pci_dev *pdev)
 /* vfio_pci_core.c */
 extern bool vfio_pci_nointxmask;
 extern bool vfio_pci_disable_vga;
+int vfio_pci_reset_function(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_config.c */
 int vfio_pci_config_init(struct vfio_pci_core_device *vdev);
@@ -49,6 +50,17 @@ int vfio_pci_bar_mmap(struct vfio_pci_core_device *vdev,
 		      struct vm_area_struct *vma);
 void vfio_pci_zap_bar_mmaps(struct vfio_pci_core_device *vdev);
 void vfio_pci_memory_lock_and_zap(struct vfio_pci_core_device *vdev);
+void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev);
+void vfio_pci_release_mmaps(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_vga.c */
+void vfio_pci_vga_probe(struct vfio_pci_core_device *vdev);
+int vfio_pci_vga_info(struct vfio_pci_core_device *vdev,
+		      struct vfio_region_info *info);
+ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite);
+int vfio_pci_vga_register(struct vfio_pci_core_device *vdev);
+void vfio_pci_vga_unregister(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_regions.c */
 int vfio_pci_region_info(struct vfio_pci_core_device *vdev,
@@ -68,6 +80,49 @@ int vfio_pci_set_irqs(struct vfio_pci_core_device *vdev,
 void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev);
 void vfio_pci_signal_eventfd(struct eventfd_ctx __rcu **slot);
+
+/* vfio_pci_power.c */
+int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
+			     pci_power_t state);
+void vfio_pci_power_register(struct vfio_pci_core_device *vdev);
+void vfio_pci_power_unregister(struct vfio_pci_core_device *vdev);
+int vfio_pci_power_open(struct vfio_pci_core_device *vdev);
+void vfio_pci_power_close_begin(struct vfio_pci_core_device *vdev);
+void vfio_pci_power_close_end(struct vfio_pci_core_device *vdev);
+int vfio_pci_power_access_begin(struct vfio_pci_core_device *vdev);
+void vfio_pci_power_access_end(struct vfio_pci_core_device *vdev);
+int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
+				     u32 flags, void __user *arg,
+				     size_t argsz, bool wakeup);
+int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
+				    u32 flags, size_t argsz);
+
+/* vfio_pci_sriov.c */
+int vfio_pci_sriov_register(struct vfio_pci_core_device *vdev);
+void vfio_pci_sriov_unregister(struct vfio_pci_core_device *vdev);
+void vfio_pci_vf_token_user_add(struct vfio_pci_core_device *vdev, int delta);
+int vfio_pci_match_options(struct vfio_pci_core_device *vdev,
+			   const char *opts);
+int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
+			      void __user *arg, size_t argsz);
+
+/*
+ * vfio_pci_igd.c: part of vfio-pci.ko, not of the core, and only built with
+ * CONFIG_VFIO_PCI_IGD; callers test IS_ENABLED(CONFIG_VFIO_PCI_IGD) first.
+ */
+int vfio_pci_igd_init(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_reset.c */
+void vfio_pci_dev_set_reset_if_idle(struct vfio_pci_core_device *closing);
+long vfio_pci_ioctl_get_pci_hot_reset_info(struct vfio_pci_core_device *vdev,
+					   void __user *arg);
+long vfio_pci_ioctl_pci_hot_reset(struct vfio_pci_core_device *vdev,
+				  void __user *arg);
+
+/* vfio_pci_ioeventfd.c */
+long vfio_pci_ioctl_ioeventfd(struct vfio_pci_core_device *vdev,
+			      void __user *arg);
+void vfio_pci_ioeventfds_release(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_ioctl.c */
 long vfio_pci_ioctl_get_info(struct vfio_pci_core_device *vdev,
