@@ -10,6 +10,8 @@
  * vfio-pci (together with the rest of its IOMMU group).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -495,6 +497,48 @@ TEST_F(vfio_pci_device, config_region_not_mmappable)
 		munmap(p, (size_t)sysconf(_SC_PAGESIZE));
 	else
 		EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * The BAR holding the MSI-X table announces that it may be mapped whole
+ * (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE); other BARs, and every BAR of a
+ * device without MSI-X, do not.
+ */
+TEST_F(vfio_pci_device, msix_bar_mappable_cap)
+{
+	unsigned int pos = pci_find_cap(self->cfg, PCI_CAP_ID_MSIX);
+	struct vfio_info_cap_header *hdr;
+	unsigned int bir, bar, next;
+	struct vfio_region_info *info;
+	uint32_t table;
+	bool found;
+
+	bir = ~0u;
+	if (pos) {
+		memcpy(&table, self->cfg + pos + PCI_MSIX_TABLE, sizeof(table));
+		bir = table & PCI_MSIX_TABLE_BIR;
+	}
+
+	info = calloc(1, 4096);
+	ASSERT_NE(NULL, info);
+	for (bar = 0; bar <= VFIO_PCI_BAR5_REGION_INDEX; bar++) {
+		memset(info, 0, 4096);
+		info->argsz = 4096;
+		info->index = bar;
+		ASSERT_EQ(0, ioctl(self->dev.device_fd,
+				   VFIO_DEVICE_GET_REGION_INFO, info));
+		found = false;
+		next = (info->flags & VFIO_REGION_INFO_FLAG_CAPS) ?
+		       info->cap_offset : 0;
+		while (next && next + sizeof(*hdr) <= 4096) {
+			hdr = (void *)((char *)info + next);
+			found |= hdr->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE;
+			next = hdr->next;
+		}
+		EXPECT_EQ(bar == bir, found) TH_LOG("BAR %u (table in %u)",
+						    bar, bir);
+	}
+	free(info);
 }
 
 TEST_F(vfio_pci_device, irq_info_every_index)
