@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-devices: edu,e1000e
+# vm-timeout: 600
+#
+# Fault scenario: surprise-free hot-unplug (QEMU device_del through the
+# VM's own monitor, pciehp in the guest) of a device a user holds open,
+# with BARs mapped, an IRQ wired and two threads busy on it.
+#   1. The holder has a REQ eventfd: the kernel asks, the holder closes, the
+#      device goes away (DEVICE_DELETED) and the holder saw the request.
+#   2. The device is plugged back (device_add on the same root port) and
+#      must come back, bind to vfio-pci and pass the sanity check.
+#   3. The holder has no REQ eventfd: the removal waits for it (device still
+#      there after a few seconds, holder alive), and completes once the
+#      holder is killed.
+# After each: no stuck task (the runner's hung-task check), clean log.
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
+# shellcheck source=../guest-lib.sh
+. "$harness/guest-lib.sh"
+
+if [ -z "${VM_OUT:-}" ]; then
+	echo "71-hot-unplug: run inside a VM: harness/run-vm-tests $0" >&2
+	exit 2
+fi
+bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
+prog=$bins/vfio_pci_fault_test
+[ -x "$prog" ] || "$harness/build-selftests.sh" "$bins"
+
+declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3)
+declare -A drivers=([edu]=edu [e1000e]=e1000e)
+
+# Wait up to SECS for a line matching RE in FILE.
+wait_line() { # file re secs
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Wait up to SECS for a path to (dis)appear: want=gone|there.
+wait_path() { # path gone|there secs
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		if [ "$2" = gone ]; then [ -e "$1" ] || return 0
+		else [ -e "$1" ] && return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+start_holder() { # bdf log args...
+	local bdf=$1 log=$2
+	shift 2
+	VFIO_SELFTESTS_BDF=$bdf "$prog" hold "$@" >"$log" 2>&1 &
+	holder=$!
+	wait_line "$log" '^ready' 30
+}
+
+check "modprobe vfio-pci" modprobe vfio-pci
+[ "${VFIO_TEST_DISTRO:-0}" = 1 ] || check "vfio-pci modules are our build" check_modules_ours
+
+for name in edu e1000e; do
+	read -r qid _ port < <(awk -v n="$name" '$2 == n' "$VM_OUT/.vm/devices")
+	if ! bdf=$(find_dev "${ids[$name]}") || ! bind_vfio "$bdf"; then
+		fail "$name present and bound to vfio-pci"
+		continue
+	fi
+	dev=/sys/bus/pci/devices/$bdf
+
+	# 1. Unplug with a cooperative holder.
+	log=$VM_OUT/unplug-$name-req.log
+	check "$name: holder (REQ, busy, IRQ) ready" \
+		start_holder "$bdf" "$log" --req --busy --irq
+	check "$name: device_del completes (DEVICE_DELETED)" \
+		"$harness/qmp" --timeout 60 --event DEVICE_DELETED \
+		device_del "{\"id\": \"$qid\"}"
+	check "$name: device gone from sysfs" wait_path "$dev" gone 30
+	check "$name: holder released on request" wait_line "$log" '^released on request' 10
+	wait "$holder"
+	check "$name: holder exited 0" test $? -eq 0
+
+	# 2. Plug it back; it must work again.
+	check "$name: device_add on $port" "$harness/qmp" device_add \
+		"{\"driver\": \"${drivers[$name]}\", \"id\": \"$qid\", \"bus\": \"$port\"}"
+	if ! wait_path "$dev" there 30; then
+		fail "$name: device back in sysfs after device_add"
+		continue
+	fi
+	pass "$name: device back in sysfs after device_add"
+	echo vfio-pci >"$dev/driver_override"
+	check "$name: rebinds to vfio-pci" bind_vfio "$bdf"
+	check "$name: sanity after replug" env VFIO_SELFTESTS_BDF="$bdf" "$prog" sanity
+
+	# 3. Unplug with a holder that ignores the kernel: removal waits.
+	log=$VM_OUT/unplug-$name-noreq.log
+	check "$name: holder (no REQ, busy) ready" start_holder "$bdf" "$log" --busy
+	"$harness/qmp" --timeout 120 --event DEVICE_DELETED \
+		device_del "{\"id\": \"$qid\"}" >"$VM_OUT/unplug-$name-qmp.log" 2>&1 &
+	qmp=$!
+	sleep 8	# past pciehp's 5 s attention-button delay
+	check "$name: removal waits while the user holds the device" \
+		test -e "$dev"
+	check "$name: holder still running" kill -0 "$holder"
+	kill -9 "$holder"
+	wait "$holder" 2>/dev/null
+	check "$name: device gone once the holder is killed" wait_path "$dev" gone 60
+	wait "$qmp"
+	check "$name: DEVICE_DELETED after the kill" test $? -eq 0
+done
+check "rmmod vfio-pci" modprobe -r vfio-pci
+
+finish

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-devices: edu
+#
+# Our vfio-pci and the kernel's own build of it must never be loaded side
+# by side: they carry the same module names and export the same symbols.
+#   - with ours loaded, insmod of the in-tree vfio-pci-core.ko (by path)
+#     must fail and leave ours in place and working;
+#   - same for the in-tree vfio-pci.ko;
+#   - modprobe picks ours from updates/ (check_modules_ours).
+# Skipped under VFIO_TEST_DISTRO=1 (there is only one build then).
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
+# shellcheck source=../guest-lib.sh
+. "$harness/guest-lib.sh"
+
+if [ -z "${VM_OUT:-}" ]; then
+	echo "74-module-coexist: run inside a VM: harness/run-vm-tests $0" >&2
+	exit 2
+fi
+bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
+prog=$bins/vfio_pci_fault_test
+[ -x "$prog" ] || "$harness/build-selftests.sh" "$bins"
+
+if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
+	skip "only one vfio-pci build under VFIO_TEST_DISTRO=1"
+	finish
+fi
+
+kdir=/lib/modules/$(uname -r)/kernel/drivers/vfio/pci
+# The in-tree modules, whatever the compression.
+intree() { # name
+	local f
+	for f in "$kdir/$1.ko" "$kdir/$1.ko.xz" "$kdir/$1.ko.zst" "$kdir/$1.ko.gz"; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
+check "modprobe vfio-pci" modprobe vfio-pci
+check "the loaded vfio-pci modules are our build" check_modules_ours
+bdf=$(find_dev 1234:11e8) && check "edu bound to vfio-pci" bind_vfio "$bdf"
+srcver=$(cat /sys/module/vfio_pci_core/srcversion 2>/dev/null)
+
+for m in vfio-pci-core vfio-pci; do
+	if ! f=$(intree "$m"); then
+		fail "in-tree $m.ko present under $kdir"
+		continue
+	fi
+	err=$(insmod "$f" 2>&1)
+	rc=$?
+	echo "# insmod $f: status $rc: $err"
+	check "insmod of the in-tree $m is refused while ours is loaded" test "$rc" -ne 0
+done
+check "ours still loaded, same module" \
+	test "$(cat /sys/module/vfio_pci_core/srcversion 2>/dev/null)" = "$srcver"
+check "modules still ours" check_modules_ours
+[ -n "${bdf:-}" ] && check "edu still works" env VFIO_SELFTESTS_BDF="$bdf" "$prog" sanity
+[ -n "${bdf:-}" ] && check "edu unbinds" unbind "$bdf"
+check "rmmod vfio-pci" modprobe -r vfio-pci
+
+finish

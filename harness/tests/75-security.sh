@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-devices: edu,e1000e,nvme
+#
+# Security regressions (vfio_pci_security_test): MMIO with memory decode
+# off, SET_IRQS start/count/argsz overflows, region/IRQ index bounds, MSI-X
+# table protection, INTx teardown/masking race, hot reset with foreign fds,
+# VF token on a non-PF.  Run on edu (INTx), e1000e and nvme (MSI-X tables).
+# VFIO_TEST_DISTRO=1 runs them against the distro's modules.
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
+# shellcheck source=../guest-lib.sh
+. "$harness/guest-lib.sh"
+
+if [ -z "${VM_OUT:-}" ]; then
+	echo "75-security: run inside a VM: harness/run-vm-tests $0" >&2
+	exit 2
+fi
+bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
+[ -x "$bins/vfio_pci_security_test" ] || "$harness/build-selftests.sh" "$bins"
+
+declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3 [nvme]=1b36:0010)
+
+check "modprobe vfio-pci" modprobe vfio-pci
+[ "${VFIO_TEST_DISTRO:-0}" = 1 ] || check "vfio-pci modules are our build" check_modules_ours
+
+for name in edu e1000e nvme; do
+	if ! bdf=$(find_dev "${ids[$name]}") || ! bind_vfio "$bdf"; then
+		fail "$name present and bound to vfio-pci"
+		continue
+	fi
+	log=$VM_OUT/security-$name.log
+	VFIO_SELFTESTS_BDF=$bdf timeout 300 "$bins/vfio_pci_security_test" >"$log" 2>&1
+	rc=$?
+	grep -E '^(not )?ok|^# (FAIL|PASSED|SKIP|Totals)|^#.*(Expected|TH_LOG|reads|did not)' "$log"
+	check "$name: security regressions pass (status $rc, log $log)" test "$rc" -eq 0
+	check "$name: unbinds" unbind "$bdf"
+	echo >"/sys/bus/pci/devices/$bdf/driver_override"
+done
+check "rmmod vfio-pci" modprobe -r vfio-pci
+
+finish
