@@ -5,10 +5,12 @@
 # takes minutes; here it takes seconds.
 #
 # Usage: harness/mkmodroot.sh KVER MODROOT KO_DIR
+# Env:   MKMODROOT_SRC  the kernel's module tree (default /lib/modules/KVER;
+#                       the debug kernel's is DIR/lib/modules/KVER)
 set -euo pipefail
 
 kver=$1 modroot=$2 kodir=$3
-src=/lib/modules/$kver
+src=${MKMODROOT_SRC:-/lib/modules/$kver}
 dst=$modroot/lib/modules/$kver
 
 [ -d "$src/kernel" ] || { echo "mkmodroot: $src/kernel missing (run harness/setup.sh)" >&2; exit 1; }

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# harness/check-debug.sh - `make check-debug`: the whole VM suite on the
+# debug kernel (KASAN, lockdep, kmemleak, UBSAN; harness/debug-kernel.sh),
+# with our modules built against it and profiled for gcov, then a line
+# coverage report of our sources (harness/coverage.sh).
+#
+# Usage: harness/check-debug.sh [TEST...]     (default: every test)
+# Env:   DEBUG_BUILD   build directory (default build/debug); ours go to
+#                      DEBUG_BUILD/oot, the module tree to DEBUG_BUILD/modroot
+#        VFIO_*        handed on to the tests as by harness/run-vm-tests
+#
+# What only this kernel runs: the cdev/iommufd test (76-cdev-iommufd),
+# and every test's leak check (harness/vm scans with kmemleak after the
+# command and fails the run on a suspected leak).
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+build=${DEBUG_BUILD:-$repo/build/debug}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+
+dk=$("$here/debug-kernel.sh")
+kver=$(cat "$dk/kver")
+echo "check-debug: kernel $kver from $dk (built in $(cat "$dk/build-seconds")s)"
+
+# Objects without their gcov notes (built before, or the notes lost)
+# would give no coverage: rebuild them.
+for o in "$build"/oot/drivers/vfio/pci/*.o; do
+	[ -e "$o" ] || continue
+	case ${o##*/} in *.mod.o|*-*) continue ;; esac	# linked modules
+	[ -e "${o%.o}.gcno" ] || rm -f "$o"
+done
+# GCOV_PROFILE=y reaches kbuild through MAKEFLAGS: only our objects are
+# instrumented (the kernel itself has GCOV_PROFILE_ALL off).
+make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" GCOV_PROFILE=y modules
+MKMODROOT_SRC=$dk/lib/modules/$kver \
+	"$here/mkmodroot.sh" "$kver" "$build/modroot" "$build/oot/drivers/vfio/pci"
+"$here/build-selftests.sh" "$build/selftests" >/dev/null
+
+before=$(ls -d "$repo"/build/vm-runs/tests-* 2>/dev/null || :)
+rc=0
+VFIO_VM_KERNEL=$dk VFIO_VM_GCOV=1 VFIO_SELFTESTS_DIR=$build/selftests \
+	"$here/run-vm-tests" -v --modroot "$build/modroot" "$@" || rc=$?
+run=
+# The new run directory that is ours: others may start runs meanwhile, so
+# look for our module tree on its VMs' QEMU command lines.
+for d in "$repo"/build/vm-runs/tests-*; do
+	[ -d "$d" ] || continue
+	case " $before " in *" $d "*) continue ;; esac
+	grep -qs -- "path=$build/modroot/" "$d"/*/qemu.cmdline && run=$d
+done
+if [ -n "$run" ]; then
+	echo "$build" >"$run/.debug-build"
+	"$here/coverage.sh" "$run" "$build/oot/drivers/vfio/pci" || :
+fi
+exit "$rc"
