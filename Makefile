@@ -12,6 +12,8 @@
 #   make intree          build the kernel paths inside the linux-source tree
 #   make check           everything above plus the VM test suite
 #   make demo            boot a VM, bind devices, hand one to a nested QEMU
+#   make check-debug     the VM suite on a KASAN/lockdep/kmemleak debug kernel
+#   make coverage        line coverage of our modules from the last check-debug
 
 REPO	:= $(CURDIR)
 KVER	?= $(shell $(REPO)/harness/kver.sh 2>/dev/null || . $(REPO)/harness/kernel.env && echo $$KERNEL_ABI)
@@ -28,7 +30,8 @@ KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	NOSTDINC_FLAGS="-nostdinc -I$(OOT)/include" \
 	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m
 
-.PHONY: all modules sync-src modroot selftests lint intree check demo setup clean
+.PHONY: all modules sync-src modroot selftests test-modules lint intree check demo setup clean \
+	check-debug coverage
 
 all: modules
 
@@ -37,6 +40,7 @@ sync-src:
 	@mkdir -p $(OOT)/drivers/vfio/pci $(OOT)/include/linux
 	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		--exclude '*.mod*' --exclude 'modules.order' --exclude 'Module.symvers' \
+		--exclude '*.gcno' \
 		$(REPO)/drivers/vfio/pci/ $(OOT)/drivers/vfio/pci/
 	@rsync -a $(REPO)/include/linux/ $(OOT)/include/linux/
 
@@ -48,6 +52,13 @@ modroot: modules
 
 selftests:
 	$(REPO)/harness/build-selftests.sh $(BUILD)/selftests
+
+# Test-only kernel modules the VM tests load (built here: compiling in a
+# TCG guest takes minutes).
+test-modules:
+	@mkdir -p $(BUILD)/test-modules/pci-id-spoof
+	@cp $(REPO)/harness/tests/pci-id-spoof/* $(BUILD)/test-modules/pci-id-spoof/
+	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/pci-id-spoof modules
 
 lint:
 	$(REPO)/harness/lint.sh
@@ -63,6 +74,12 @@ check:
 
 demo:
 	$(REPO)/harness/demo.sh
+
+check-debug:
+	$(REPO)/harness/check-debug.sh
+
+coverage:
+	$(REPO)/harness/coverage.sh
 
 clean:
 	rm -rf $(BUILD)
