@@ -20,6 +20,9 @@
 #   iommu_group BDF             print BDF's IOMMU group number
 #   check_modules_ours          loaded vfio_pci/vfio_pci_core are our
 #                               out-of-tree build, not the distro's
+#   load_vfio_pci               modprobe vfio-pci and check it is ours
+#                               (skipped with VFIO_TEST_DISTRO=1), as
+#                               pass/fail results
 # Result helpers (TAP-style output, counting failures):
 #   pass MSG / fail MSG / skip MSG
 #   check MSG CMD [ARGS...]     pass if CMD succeeds, fail otherwise
@@ -189,4 +192,15 @@ finish() {
 	echo "# $((gl_tests - gl_failed)) passed, $gl_failed failed"
 	[ "$gl_failed" -eq 0 ] || exit 1
 	exit 0
+}
+
+# The usual start of a test: load vfio-pci as a user would and make sure it
+# is our build, unless VFIO_TEST_DISTRO=1 asks for the distro's on purpose.
+load_vfio_pci() {
+	check "modprobe vfio-pci" modprobe vfio-pci
+	if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
+		skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
+	else
+		check "vfio-pci modules are our out-of-tree build" check_modules_ours
+	fi
 }

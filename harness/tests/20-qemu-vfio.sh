@@ -193,12 +193,7 @@ sys.exit(1)
 EOF
 }
 
-check "modprobe vfio-pci" modprobe vfio-pci
-if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
-	skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
-else
-	check "vfio-pci modules are our out-of-tree build" check_modules_ours
-fi
+load_vfio_pci
 
 for name in "${devs[@]}"; do
 	if ! bdf=$(find_dev "${ids[$name]}"); then

@@ -77,12 +77,7 @@ if [ ! -x "$prog" ]; then
 		"$harness/build-selftests.sh" "$bins"
 fi
 
-check "modprobe vfio-pci" modprobe vfio-pci
-if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
-	skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
-else
-	check "vfio-pci modules are our out-of-tree build" check_modules_ours
-fi
+load_vfio_pci
 
 declare -A bdf_of=()
 for name in "${devs[@]}"; do

@@ -71,12 +71,7 @@ run_one() { # label bdf test [env...]
 [ -x "$prog" ] || check "harness/build-selftests.sh builds the tests" \
 	"$harness/build-selftests.sh" "$bins"
 
-check "modprobe vfio-pci" modprobe vfio-pci
-if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
-	skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
-else
-	check "vfio-pci modules are our out-of-tree build" check_modules_ours
-fi
+load_vfio_pci
 
 # ---- REQ ----
 if edu=$(find_dev 1234:11e8) && bind_vfio "$edu"; then

@@ -38,12 +38,7 @@ fi
 qemu=${QEMU:-qemu-system-x86_64}
 sockdir=$(mktemp -d /tmp/qemu-msix.XXXXXX)
 
-check "modprobe vfio-pci" modprobe vfio-pci
-if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
-	skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
-else
-	check "vfio-pci modules are our out-of-tree build" check_modules_ours
-fi
+load_vfio_pci
 
 if ! bdf=$(find_dev 1af4:1041) || ! bind_vfio "$bdf"; then
 	fail "virtio-net bound to vfio-pci"

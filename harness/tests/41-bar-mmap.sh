@@ -27,12 +27,7 @@ bins=${VFIO_SELFTESTS_DIR:-$repo/build/selftests}
 prog=$bins/vfio_pci_mmap_test
 log=$VM_OUT/vfio_pci_mmap_test.log
 
-check "modprobe vfio-pci" modprobe vfio-pci
-if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
-	skip "check_modules_ours (VFIO_TEST_DISTRO=1: testing the distro's modules)"
-else
-	check "vfio-pci modules are our out-of-tree build" check_modules_ours
-fi
+load_vfio_pci
 
 if bdf=$(find_dev 1af4:1110) && bind_vfio "$bdf"; then
 	pass "ivshmem ($bdf) bound to vfio-pci"
