@@ -6,7 +6,8 @@
 # on every index with every action and data type, bad input, INTx
 # automasking, MSI, a reconfiguration storm while edu fires, and real
 # MSI-X on every vector of virtio-net, toggled through the VM's own QEMU
-# monitor, including vectors added while MSI-X is live), run against edu,
+# monitor, including vectors added while MSI-X is live; INTx held masked
+# while the device is runtime suspended), run against edu,
 # virtio-net and e1000e.  Then vfio-pci is reloaded with nointxmask=1 and
 # the edu INTx tests run again: INTx must still work, masked at the
 # interrupt controller instead of through DisINTx.
@@ -98,7 +99,8 @@ if [ -n "${bdf_of[edu]:-}" ]; then
 	expect_passed edu "$VM_OUT/irq-test-irq_test_on_edu.log" \
 		edu_intx_automask_unmask_ioctl edu_intx_automask_unmask_bool \
 		edu_intx_automask_unmask_eventfd edu_intx_mask_and_command \
-		edu_msi_every_raise edu_storm bad_input
+		edu_intx_masked_while_suspended edu_msi_every_raise edu_storm \
+		bad_input
 fi
 if [ -n "${bdf_of[virtio-net]:-}" ]; then
 	run_irq_test "irq test on virtio-net" "${bdf_of[virtio-net]}" \
@@ -128,7 +130,8 @@ if [ -n "${bdf_of[edu]:-}" ] && bind_vfio "${bdf_of[edu]}"; then
 		-t edu_intx_automask_unmask_ioctl \
 		-t edu_intx_automask_unmask_bool \
 		-t edu_intx_automask_unmask_eventfd \
-		-t edu_intx_mask_and_command -t edu_storm -t bad_input
+		-t edu_intx_mask_and_command \
+		-t edu_intx_masked_while_suspended -t edu_storm -t bad_input
 	check "unbind edu" unbind "${bdf_of[edu]}"
 fi
 

@@ -25,8 +25,8 @@
  *
  * How this rules out the known races:
  *  - Masking from outside SET_IRQS vs teardown (CVE-2024-26810): the
- *    config-space and virqfd paths only touch INTx under irqlock after
- *    checking vdev->intx.  Teardown first disables the unmask virqfd (which
+ *    config-space, virqfd and runtime PM paths touch INTx only under
+ *    irqlock after checking vdev->intx.  Teardown first disables the unmask virqfd (which
  *    waits for its handler and deferred work), then masks the line and
  *    unpublishes vdev->intx under irqlock, and only then frees the irq and
  *    the context.
@@ -67,6 +67,8 @@
  *	MASK action, cleared by UNMASK (under irqlock)
  * @hw_masked: the device is currently masked by us, through DisINTx or at
  *	the interrupt controller (under irqlock)
+ * @suspended: the device is runtime suspended and held masked until it
+ *	resumes, whatever the user asks (under irqlock)
  * @name: the name the irq was requested with
  */
 struct vfio_pci_intx {
@@ -74,6 +76,7 @@ struct vfio_pci_intx {
 	struct virqfd		*unmask;
 	bool			masked;
 	bool			hw_masked;
+	bool			suspended;
 	char			*name;
 };
 
@@ -182,7 +185,8 @@ static void vfio_pci_intx_hw_mask(struct vfio_pci_core_device *vdev)
 
 /*
  * Bring the device's masking in line with what the user asked for: masked
- * while @masked is set or the user's virtual COMMAND.INTX_DISABLE is set.
+ * while @masked is set or the user's virtual COMMAND.INTX_DISABLE is set,
+ * and in any case while the device is suspended.
  *
  * Return: true if unmasking found the device asserting INTx.  It then stays
  * masked and counts as a new, automasked interrupt, which the caller must
@@ -191,7 +195,8 @@ static void vfio_pci_intx_hw_mask(struct vfio_pci_core_device *vdev)
 static bool vfio_pci_intx_sync(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_intx *intx = vdev->intx;
-	bool want = intx->masked || vfio_pci_intx_disabled_by_user(vdev);
+	bool want = intx->masked || intx->suspended ||
+		    vfio_pci_intx_disabled_by_user(vdev);
 
 	lockdep_assert_held(&vdev->irqlock);
 	if (want == intx->hw_masked)
@@ -275,6 +280,32 @@ void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev)
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	if (vdev->intx && vfio_pci_intx_sync(vdev))
 		vfio_pci_intx_signal(vdev);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+}
+
+/**
+ * vfio_pci_intx_set_suspended - hold INTx masked while the device sleeps
+ * @vdev: the device
+ * @suspended: true from runtime suspend, false from runtime resume
+ *
+ * Nothing may reach a suspended device from interrupt context or from the
+ * user's unmask eventfd, which, unlike an ioctl, does not wake it: a device
+ * in D3cold does not answer config cycles, and on a shared line our handler
+ * would read its status for every interrupt of the other devices.  So INTx
+ * is masked from runtime suspend to resume.  The user's own mask state is
+ * left alone; an interrupt found pending on resume is delivered then.
+ */
+void vfio_pci_intx_set_suspended(struct vfio_pci_core_device *vdev,
+				 bool suspended)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	if (vdev->intx) {
+		vdev->intx->suspended = suspended;
+		if (vfio_pci_intx_sync(vdev))
+			vfio_pci_intx_signal(vdev);
+	}
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 }
 

@@ -107,7 +107,8 @@ static void vfio_pci_low_power_exit_locked(struct vfio_pci_core_device *vdev)
  * The PCI core saves config space and chooses the low-power state after this
  * returns; it expects a device in D0.  A user's PMCSR write may have left
  * the device in D3hot, so bring it back first (restoring a NoSoftRst-
- * device's state on the way).
+ * device's state on the way).  INTx stays masked until the device resumes,
+ * see vfio_pci_intx_set_suspended().
  *
  * Return: 0.
  */
@@ -118,6 +119,7 @@ int vfio_pci_core_runtime_suspend(struct device *dev)
 	down_write(&vdev->memory_lock);
 	vfio_pci_set_power_state(vdev, PCI_D0);
 	up_write(&vdev->memory_lock);
+	vfio_pci_intx_set_suspended(vdev, true);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_runtime_suspend);
@@ -126,11 +128,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_runtime_suspend);
  * vfio_pci_core_runtime_resume - runtime_resume callback of vfio-pci-core
  * @dev: the PCI device's struct device
  *
- * Runs after the PCI core brought the device back to D0.  If the user asked
- * to be told about wake-ups (LOW_POWER_ENTRY_WITH_WAKEUP), the low-power
- * mode ends here: the eventfd is signalled and the user's reference taken
- * back, so the device stays up until the user enters low power again.
- * Without an eventfd the device may suspend again once idle.
+ * Runs after the PCI core brought the device back to D0: INTx is unmasked
+ * again (unless the user masked it) and delivered if pending.  If the user
+ * asked to be told about wake-ups (LOW_POWER_ENTRY_WITH_WAKEUP), the
+ * low-power mode ends here: the eventfd is signalled and the user's
+ * reference taken back, so the device stays up until the user enters low
+ * power again.  Without an eventfd the device may suspend again once idle.
  *
  * Return: 0.
  */
@@ -138,6 +141,7 @@ int vfio_pci_core_runtime_resume(struct device *dev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
 
+	vfio_pci_intx_set_suspended(vdev, false);
 	down_write(&vdev->memory_lock);
 	if (vdev->pm_wake_eventfd_ctx) {
 		eventfd_signal(vdev->pm_wake_eventfd_ctx);

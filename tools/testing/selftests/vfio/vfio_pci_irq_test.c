@@ -7,6 +7,7 @@
  *   any device   info flags and counts against the config space, loopback
  *                (DATA_NONE/BOOL) delivery on every index, errnos
  *   edu          INTx automasking and unmasking (ioctl, eventfd, COMMAND),
+ *                INTx held masked while runtime suspended,
  *                MSI, and a storm of concurrent reconfiguration while the
  *                device raises interrupts (edu raises one when 0x60 is
  *                written and holds INTx until 0x64 acknowledges it)
@@ -931,6 +932,109 @@ TEST_F(irq, edu_intx_mask_and_command)
 	}
 	EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_INTX_IRQ_INDEX));
 	close(efd);
+}
+
+/* ---- edu: INTx while the device is runtime suspended ---- */
+
+static int low_power(int fd, uint32_t feature)
+{
+	struct vfio_device_feature hdr = {
+		.argsz = sizeof(hdr),
+		.flags = VFIO_DEVICE_FEATURE_SET | feature,
+	};
+
+	return ioctl(fd, VFIO_DEVICE_FEATURE, &hdr);
+}
+
+/* Wait until sysfs says whether the device is runtime suspended. */
+static bool wait_runtime_suspended(const char *bdf, bool want)
+{
+	char path[128], buf[32] = "";
+	uint64_t deadline = now_ms() + 5000;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/power/runtime_status", bdf);
+	do {
+		f = fopen(path, "r");
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = 0;
+			fclose(f);
+		}
+		if (!strcmp(buf, "suspended\n") == want)
+			return true;
+		usleep(20000);
+	} while (now_ms() < deadline);
+	return false;
+}
+
+/*
+ * The user's unmask eventfd does not wake a device in low-power mode, so
+ * the driver must keep INTx masked while it is suspended: an interrupt
+ * left pending by the user stays held back (and the device untouched)
+ * until the device is awake again, and is delivered then.  edu has no PM
+ * capability, so it stays in D0, but runtime suspend and resume run all
+ * the same.  A mask the user set holds across suspend and resume.
+ */
+TEST_F(irq, edu_intx_masked_while_suspended)
+{
+	int fd = self->dev.device_fd, efd = new_efd(), uefd = new_efd();
+	const char *bdf = self->dev.bdf;
+	uint64_t one = 1;
+
+	if (!self->edu)
+		SKIP(return, "not an edu device");
+	ASSERT_GE(efd, 0);
+	ASSERT_GE(uefd, 0);
+	edu_prepare(_metadata, &self->dev);
+	ASSERT_EQ(0, set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX, efd));
+	ASSERT_EQ(0, set_irqs(fd, VFIO_PCI_INTX_IRQ_INDEX, EV | UNMASK, 0, 1,
+			      &uefd, 4));
+
+	/* Live and unmasked: masked by the suspend, unmasked by the resume. */
+	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	ASSERT_TRUE(wait_runtime_suspended(bdf, true))
+		TH_LOG("edu did not runtime suspend in low-power mode");
+	check_mask_mechanism(_metadata, &self->dev);
+	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	ASSERT_EQ(0, edu_raise(&self->dev));
+	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("not unmasked on resume");
+
+	/* Automasked and still asserted when the device goes to sleep. */
+	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	ASSERT_TRUE(wait_runtime_suspended(bdf, true))
+		TH_LOG("edu did not runtime suspend in low-power mode");
+
+	ASSERT_EQ(8, write(uefd, &one, 8));
+	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS))
+		TH_LOG("unmasked and delivered while suspended");
+	check_mask_mechanism(_metadata, &self->dev);
+	EXPECT_TRUE(wait_runtime_suspended(bdf, true))
+		TH_LOG("the unmask eventfd woke the device");
+
+	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS))
+		TH_LOG("the pending interrupt was not delivered on resume");
+	ASSERT_EQ(0, edu_ack(&self->dev));
+	ASSERT_EQ(8, write(uefd, &one, 8));
+	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("interrupt after ack");
+
+	/* The user's MASK outlives a suspend and resume. */
+	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, MASK, 0, 1));
+	ASSERT_EQ(0, edu_raise(&self->dev));
+	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	ASSERT_TRUE(wait_runtime_suspended(bdf, true));
+	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS))
+		TH_LOG("resume unmasked what the user masked");
+	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
+	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("pending after unmask");
+	ASSERT_EQ(0, edu_ack(&self->dev));
+
+	EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_INTX_IRQ_INDEX));
+	close(efd);
+	close(uefd);
 }
 
 TEST_F(irq, edu_msi_every_raise)
