@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# vm-devices: e1000e
+# vm-devices: e1000e,nvme
 #
 # Runtime power management of vfio-pci devices, on QEMU's e1000e (it has a
 # PCI PM capability; edu has none and never leaves D0):
@@ -9,7 +9,9 @@
 #   - after the last close it goes back to D3hot;
 #   - with disable_idle_d3=1 it stays in D0 and runtime active while idle,
 #     and the low-power features still work (the same selftest passes);
-#   - unbinding hands it back in D0.
+#   - unbinding hands it back in D0;
+#   - D3hot written to PMCSR by the user: e1000e (NoSoftRst-) gets its
+#     config state restored on D0, nvme (NoSoftRst+) is left alone.
 #
 # VFIO_TEST_DISTRO=1 runs the same against the distro's modules:
 #     harness/vm --devices e1000e --modroot / -- \
@@ -67,4 +69,15 @@ run_selftest vfio_pci_power_test "power selftest, disable_idle_d3=1" -- \
 check "still D0 after the last close with disable_idle_d3=1" pm_stays "$nic" active D0
 check "unbind e1000e" unbind "$nic"
 echo >"/sys/bus/pci/devices/$nic/driver_override"
+
+# The NoSoftRst+ side of the PMCSR test (e1000e ran the NoSoftRst- side).
+if nvme=$(find_dev 1b36:0010); then
+	check "nvme ($nvme) bound to vfio-pci" bind_vfio "$nvme"
+	run_selftest vfio_pci_power_test "PMCSR D3hot on NoSoftRst+ nvme" \
+		-t pmcsr_d3hot_restores_lost_state -- VFIO_SELFTESTS_BDF="$nvme"
+	check "unbind nvme" unbind "$nvme"
+	echo >"/sys/bus/pci/devices/$nvme/driver_override"
+else
+	fail "nvme is present"
+fi
 reset_lib_end

@@ -19,7 +19,9 @@
  *     without a wake-up eventfd it suspends again afterwards;
  *   - with LOW_POWER_ENTRY_WITH_WAKEUP, the first wake-up (the user's
  *     access or the host's) signals the eventfd and ends the low-power mode;
- *   - LOW_POWER_EXIT ends the mode and is harmless when it is not engaged.
+ *   - LOW_POWER_EXIT ends the mode and is harmless when it is not engaged;
+ *   - D3hot written to PMCSR by the user: a NoSoftRst- device gets back the
+ *     config state it had, a NoSoftRst+ one is left alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +46,10 @@
 
 /* How long the PCI core may take to suspend or resume under TCG. */
 #define PM_TIMEOUT_MS	5000
+
+/* PMCSR PowerState values. */
+#define PMCSR_D0	0
+#define PMCSR_D3HOT	3
 
 FIXTURE(power) {
 	struct vfio_pci_dev dev;
@@ -492,6 +498,94 @@ TEST_F(power, close_in_low_power)
 	EXPECT_EQ(0, get_info(fd));
 	usleep(300 * 1000);
 	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+}
+
+/* ---- D3hot written to PMCSR by the user ---- */
+
+static int host_cfg_write(const char *bdf, unsigned int off, const void *buf,
+			  size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static int user_set_pmcsr_state(struct vfio_pci_dev *dev, unsigned int pm_cap,
+				uint16_t state)
+{
+	unsigned int off = pm_cap + PCI_PM_CTRL;
+	uint16_t pmcsr;
+
+	if (vfio_region_read(dev, VFIO_PCI_CONFIG_REGION_INDEX, off, &pmcsr,
+			     2) != 2)
+		return -1;
+	pmcsr = (pmcsr & ~PCI_PM_CTRL_STATE_MASK) | state;
+	return vfio_region_write(dev, VFIO_PCI_CONFIG_REGION_INDEX, off, &pmcsr,
+				 2) == 2 ? 0 : -1;
+}
+
+/*
+ * A device whose PMCSR has NoSoftRst clear loses its configuration on
+ * D3hot->D0; the driver saves it when the user writes D3hot to PMCSR and
+ * restores it on the way back to D0.  QEMU's devices do not actually reset
+ * there, so the test stands in for the device: while it is in D3hot, the
+ * host clears COMMAND and changes the cache line size, as a soft reset
+ * would.  After the user's D0 both must be back on a NoSoftRst- device
+ * (e1000e), and stay as the host left them on a NoSoftRst+ one (nvme),
+ * where the driver has no business rewriting config space.
+ */
+TEST_F(power, pmcsr_d3hot_restores_lost_state)
+{
+	struct vfio_pci_dev *dev = &self->dev;
+	uint8_t cls, lost_cls, now_cls;
+	uint16_t pmcsr, cmd, now_cmd, zero = 0;
+	bool nosoftrst;
+	uint32_t reg;
+
+	ASSERT_EQ(2, sysfs_read_config(dev->bdf, self->pm_cap + PCI_PM_CTRL,
+				       &pmcsr, 2));
+	nosoftrst = pmcsr & PCI_PM_CTRL_NO_SOFT_RESET;
+	TH_LOG("%s: NoSoftRst%c", dev->bdf, nosoftrst ? '+' : '-');
+	ASSERT_EQ(2, sysfs_read_config(dev->bdf, PCI_COMMAND, &cmd, 2));
+	ASSERT_EQ(1, sysfs_read_config(dev->bdf, PCI_CACHE_LINE_SIZE, &cls, 1));
+	ASSERT_TRUE(cmd & PCI_COMMAND_MEMORY) TH_LOG("COMMAND %#06x", cmd);
+	lost_cls = cls ^ 0x10;
+
+	ASSERT_EQ(0, user_set_pmcsr_state(dev, self->pm_cap, PMCSR_D3HOT));
+	ASSERT_TRUE(attr_is(dev->bdf, "power_state", "D3hot"))
+		log_pm(_metadata, dev->bdf);
+	ASSERT_EQ(0, host_cfg_write(dev->bdf, PCI_COMMAND, &zero, 2));
+	ASSERT_EQ(0, host_cfg_write(dev->bdf, PCI_CACHE_LINE_SIZE, &lost_cls,
+				    1));
+
+	ASSERT_EQ(0, user_set_pmcsr_state(dev, self->pm_cap, PMCSR_D0));
+	EXPECT_TRUE(attr_is(dev->bdf, "power_state", "D0"))
+		log_pm(_metadata, dev->bdf);
+	ASSERT_EQ(2, sysfs_read_config(dev->bdf, PCI_COMMAND, &now_cmd, 2));
+	ASSERT_EQ(1, sysfs_read_config(dev->bdf, PCI_CACHE_LINE_SIZE, &now_cls,
+				       1));
+	if (nosoftrst) {
+		EXPECT_EQ(0, now_cmd) TH_LOG("COMMAND rewritten");
+		EXPECT_EQ(lost_cls, now_cls) TH_LOG("cache line size rewritten");
+		/* Put back what the test took away. */
+		ASSERT_EQ(0, host_cfg_write(dev->bdf, PCI_COMMAND, &cmd, 2));
+		ASSERT_EQ(0, host_cfg_write(dev->bdf, PCI_CACHE_LINE_SIZE,
+					    &cls, 1));
+	} else {
+		EXPECT_EQ(cmd, now_cmd) TH_LOG("COMMAND not restored");
+		EXPECT_EQ(cls, now_cls) TH_LOG("cache line size not restored");
+	}
+	/* The BAR answers again. */
+	EXPECT_EQ(4, vfio_region_read(dev, VFIO_PCI_BAR0_REGION_INDEX, 0, &reg,
+				      4));
 }
 
 TEST_HARNESS_MAIN
