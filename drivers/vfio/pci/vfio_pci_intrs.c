@@ -31,8 +31,10 @@
  *    unpublishes vdev->intx under irqlock, and only then frees the irq and
  *    the context.
  *  - Eventfd teardown vs delivery (CVE-2024-26812): the INTx handler is
- *    requested once per enable and signals the trigger under irqlock; a new
- *    trigger is swapped in under irqlock and the old one put afterwards.
+ *    requested once per enable.  The trigger is read under irqlock inside
+ *    an RCU read-side section and signalled after irqlock is dropped, in
+ *    the same section; a trigger that is replaced or dropped is put only
+ *    after a grace period.
  *    An MSI vector's eventfd is put only after free_irq() has waited for
  *    its handler.  ERR/REQ eventfds are RCU pointers, put after a grace
  *    period.
@@ -48,12 +50,18 @@
  *    inside another eventfd's wakeup, where eventfd_signal() is refused; an
  *    interrupt found pending there is delivered from the virqfd's work item
  *    instead.
+ *  - Eventfd locks vs irqlock: that wakeup holds the unmask eventfd's lock
+ *    when the handler takes irqlock, so no eventfd is ever signalled with
+ *    irqlock held: the two eventfds' locks would be ordered against each
+ *    other through irqlock, a deadlock when the user passes one eventfd for
+ *    both.
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/irqbypass.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/vfio_pci_core.h>
 
@@ -218,20 +226,33 @@ static bool vfio_pci_intx_sync(struct vfio_pci_core_device *vdev)
 	return false;
 }
 
-static void vfio_pci_intx_signal(struct vfio_pci_core_device *vdev)
+/*
+ * Under irqlock: the eventfd an interrupt goes to, or NULL.  The caller
+ * signals it after dropping irqlock, inside the RCU read-side section it
+ * took before irqlock (see "Eventfd teardown vs delivery" above).
+ */
+static struct eventfd_ctx *
+vfio_pci_intx_trigger(struct vfio_pci_core_device *vdev)
 {
 	lockdep_assert_held(&vdev->irqlock);
-	if (vdev->intx && vdev->intx->trigger)
-		eventfd_signal(vdev->intx->trigger);
+	return vdev->intx ? vdev->intx->trigger : NULL;
+}
+
+static void vfio_pci_intx_fire(struct eventfd_ctx *trigger)
+{
+	if (trigger)
+		eventfd_signal(trigger);
 }
 
 static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 {
 	struct vfio_pci_core_device *vdev = dev_id;
+	struct eventfd_ctx *trigger = NULL;
 	struct vfio_pci_intx *intx;
 	irqreturn_t ret = IRQ_NONE;
 	unsigned long flags;
 
+	rcu_read_lock();
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	intx = vdev->intx;
 	/* NULL: teardown masked the line and is about to free the irq. */
@@ -244,10 +265,12 @@ static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 
 	intx->masked = true;
 	intx->hw_masked = true;
-	vfio_pci_intx_signal(vdev);
+	trigger = vfio_pci_intx_trigger(vdev);
 	ret = IRQ_HANDLED;
 out:
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	vfio_pci_intx_fire(trigger);
+	rcu_read_unlock();
 	return ret;
 }
 
@@ -255,15 +278,19 @@ out:
 static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
 				     bool masked)
 {
+	struct eventfd_ctx *trigger = NULL;
 	unsigned long flags;
 
+	rcu_read_lock();
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	if (vdev->intx) {
 		vdev->intx->masked = masked;
 		if (vfio_pci_intx_sync(vdev))
-			vfio_pci_intx_signal(vdev);
+			trigger = vfio_pci_intx_trigger(vdev);
 	}
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	vfio_pci_intx_fire(trigger);
+	rcu_read_unlock();
 }
 
 /**
@@ -275,12 +302,16 @@ static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
  */
 void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev)
 {
+	struct eventfd_ctx *trigger = NULL;
 	unsigned long flags;
 
+	rcu_read_lock();
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	if (vdev->intx && vfio_pci_intx_sync(vdev))
-		vfio_pci_intx_signal(vdev);
+		trigger = vfio_pci_intx_trigger(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	vfio_pci_intx_fire(trigger);
+	rcu_read_unlock();
 }
 
 /**
@@ -298,15 +329,19 @@ void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev)
 void vfio_pci_intx_set_suspended(struct vfio_pci_core_device *vdev,
 				 bool suspended)
 {
+	struct eventfd_ctx *trigger = NULL;
 	unsigned long flags;
 
+	rcu_read_lock();
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	if (vdev->intx) {
 		vdev->intx->suspended = suspended;
 		if (vfio_pci_intx_sync(vdev))
-			vfio_pci_intx_signal(vdev);
+			trigger = vfio_pci_intx_trigger(vdev);
 	}
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	vfio_pci_intx_fire(trigger);
+	rcu_read_unlock();
 }
 
 /*
@@ -332,11 +367,15 @@ static int vfio_pci_intx_unmask_handler(void *opaque, void *unused)
 static void vfio_pci_intx_unmask_deliver(void *opaque, void *unused)
 {
 	struct vfio_pci_core_device *vdev = opaque;
+	struct eventfd_ctx *trigger;
 	unsigned long flags;
 
+	rcu_read_lock();
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	vfio_pci_intx_signal(vdev);
+	trigger = vfio_pci_intx_trigger(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	vfio_pci_intx_fire(trigger);
+	rcu_read_unlock();
 }
 
 static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
@@ -355,8 +394,10 @@ static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 
 	free_irq(vdev->pdev->irq, vdev);
-	if (intx->trigger)
+	if (intx->trigger) {
+		synchronize_rcu();	/* signallers outside irqlock */
 		eventfd_ctx_put(intx->trigger);
+	}
 	kfree(intx->name);
 	kfree(intx);
 	vdev->irq_type = VFIO_PCI_IRQ_NONE;
@@ -414,9 +455,10 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 	vdev->intx = intx;
 	intx->trigger = trigger;
 	pending = vfio_pci_intx_sync(vdev);
-	if (pending)
-		vfio_pci_intx_signal(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	/* The trigger is ours: only SET_IRQS, under igate, drops it. */
+	if (pending)
+		vfio_pci_intx_fire(trigger);
 	return 0;
 }
 
@@ -461,8 +503,10 @@ static int vfio_pci_intx_set_trigger(struct vfio_pci_core_device *vdev,
 		old = vdev->intx->trigger;
 		vdev->intx->trigger = trigger;
 		spin_unlock_irqrestore(&vdev->irqlock, flags);
-		if (old)
+		if (old) {
+			synchronize_rcu();	/* signallers outside irqlock */
 			eventfd_ctx_put(old);
+		}
 		return 0;
 	}
 
@@ -470,11 +514,9 @@ static int vfio_pci_intx_set_trigger(struct vfio_pci_core_device *vdev,
 		return -EINVAL;
 	if (type == VFIO_IRQ_SET_DATA_BOOL && !*(u8 *)data)
 		return 0;
-	spin_lock_irqsave(&vdev->irqlock, flags);
 	/* A user who disabled INTx in COMMAND gets no interrupt at all. */
 	if (!vfio_pci_intx_disabled_by_user(vdev))
-		vfio_pci_intx_signal(vdev);
-	spin_unlock_irqrestore(&vdev->irqlock, flags);
+		vfio_pci_intx_fire(vdev->intx->trigger);
 	return 0;
 }
 
