@@ -204,3 +204,30 @@ load_vfio_pci() {
 		check "vfio-pci modules are our out-of-tree build" check_modules_ours
 	fi
 }
+
+# Path of the running kernel's own (in-tree) module NAME under
+# drivers/vfio/pci, whatever its compression: Debian's are .ko.xz, a kernel
+# built here may install plain .ko files.
+intree_module() { # name
+	local dir f
+	dir=/lib/modules/$(uname -r)/kernel/drivers/vfio/pci
+	for f in "$dir/$1.ko" "$dir/$1.ko.xz" "$dir/$1.ko.zst" "$dir/$1.ko.gz"; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	gl_err "intree_module: no $1 module under $dir"
+	return 1
+}
+
+# Load the in-tree vfio-pci-core and vfio-pci by path (modprobe would pick
+# ours from updates/), with what they depend on.  Fails if either is missing
+# or does not load.
+load_intree_vfio_pci() {
+	local core pci dep
+	core=$(intree_module vfio-pci-core) || return 1
+	pci=$(intree_module vfio-pci) || return 1
+	modprobe vfio && modprobe vfio_iommu_type1 || return 1
+	for dep in $(modinfo -F depends "$core" | tr , ' '); do
+		modprobe "$dep" || return 1
+	done
+	insmod "$core" && insmod "$pci" && [ -d /sys/module/vfio_pci ]
+}

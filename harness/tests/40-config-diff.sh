@@ -29,7 +29,6 @@ fi
 
 bins=${VFIO_SELFTESTS_DIR:-$repo/build/selftests}
 prog=$bins/vfio_pci_config_test
-distro=/lib/modules/$(uname -r)/kernel/drivers/vfio/pci
 devs=(edu e1000e nvme virtio-net pci-testdev ivshmem)
 declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3 [nvme]=1b36:0010
 		[virtio-net]=1af4:1041 [pci-testdev]=1b36:0005
@@ -83,14 +82,7 @@ run_all() { # label
 }
 
 # ---- the distro's modules ----
-check "modprobe vfio vfio_iommu_type1 (distro)" \
-	sh -c 'modprobe vfio && modprobe vfio_iommu_type1'
-# What the distro's vfio-pci-core needs besides vfio (irqbypass).
-for dep in $(modinfo -F depends "$distro/vfio-pci-core.ko.xz" | tr , ' '); do
-	modprobe "$dep" || fail "modprobe $dep"
-done
-if insmod "$distro/vfio-pci-core.ko.xz" && insmod "$distro/vfio-pci.ko.xz" &&
-   [ -d /sys/module/vfio_pci ] && ! check_modules_ours 2>/dev/null; then
+if load_intree_vfio_pci && ! check_modules_ours 2>/dev/null; then
 	pass "distro vfio-pci-core and vfio-pci loaded by path"
 	run_all distro
 else

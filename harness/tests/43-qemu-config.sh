@@ -26,7 +26,6 @@ if [ -z "${VM_OUT:-}" ]; then
 fi
 
 qemu=${QEMU:-qemu-system-x86_64}
-distro=/lib/modules/$(uname -r)/kernel/drivers/vfio/pci
 devs=(edu e1000e nvme virtio-net pci-testdev ivshmem)
 declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3 [nvme]=1b36:0010
 	[virtio-net]=1af4:1041 [pci-testdev]=1b36:0005 [ivshmem]=1af4:1110)
@@ -118,12 +117,7 @@ dump_all() { # label
 }
 
 # ---- the distro's modules, loaded by path ----
-check "modprobe vfio vfio_iommu_type1 (distro)" \
-	sh -c 'modprobe vfio && modprobe vfio_iommu_type1'
-for dep in $(modinfo -F depends "$distro/vfio-pci-core.ko.xz" | tr , ' '); do
-	modprobe "$dep" || fail "modprobe $dep"
-done
-if insmod "$distro/vfio-pci-core.ko.xz" && insmod "$distro/vfio-pci.ko.xz"; then
+if load_intree_vfio_pci; then
 	pass "distro vfio-pci-core and vfio-pci loaded by path"
 	dump_all distro
 else

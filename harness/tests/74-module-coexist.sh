@@ -30,14 +30,6 @@ if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
 fi
 
 kdir=/lib/modules/$(uname -r)/kernel/drivers/vfio/pci
-# The in-tree modules, whatever the compression.
-intree() { # name
-	local f
-	for f in "$kdir/$1.ko" "$kdir/$1.ko.xz" "$kdir/$1.ko.zst" "$kdir/$1.ko.gz"; do
-		[ -e "$f" ] && { echo "$f"; return 0; }
-	done
-	return 1
-}
 
 check "modprobe vfio-pci" modprobe vfio-pci
 check "the loaded vfio-pci modules are our build" check_modules_ours
@@ -45,7 +37,7 @@ bdf=$(find_dev 1234:11e8) && check "edu bound to vfio-pci" bind_vfio "$bdf"
 srcver=$(cat /sys/module/vfio_pci_core/srcversion 2>/dev/null)
 
 for m in vfio-pci-core vfio-pci; do
-	if ! f=$(intree "$m"); then
+	if ! f=$(intree_module "$m"); then
 		fail "in-tree $m.ko present under $kdir"
 		continue
 	fi
