@@ -22,6 +22,7 @@
 #include <linux/uaccess.h>
 #include <linux/unaligned.h>
 #include <linux/vfio_pci_core.h>
+#include <kunit/visibility.h>
 
 #include "vfio_pci_priv.h"
 
@@ -37,45 +38,19 @@
 #define IGD_REGION_TYPE	(VFIO_REGION_TYPE_PCI_VENDOR_TYPE | PCI_VENDOR_ID_INTEL)
 
 /**
- * struct vfio_pci_igd_opregion_hdr - what the OpRegion header tells us
- * @version: major << 8 | minor
- * @rvda: raw VBT address: physical for 2.0, offset from the OpRegion after
- * @rvds: raw VBT size, 0 when there is no raw VBT
- */
-struct vfio_pci_igd_opregion_hdr {
-	u16	version;
-	u64	rvda;
-	u32	rvds;
-};
-
-/**
- * struct vfio_pci_igd_opregion - the mapped OpRegion and its user view
- * @opregion: the OpRegion, IGD_OPREGION_SIZE bytes
- * @vbt: the raw VBT, or NULL
- * @vbt_size: its size
- * @version: the version the user reads (little endian)
- * @rvda: the RVDA the user reads (little endian)
- */
-struct vfio_pci_igd_opregion {
-	void		*opregion;
-	void		*vbt;
-	u32		vbt_size;
-	__le16		version;
-	__le64		rvda;
-};
-
-/**
  * vfio_pci_igd_parse_opregion - check and decode an OpRegion header
  * @hdr: the first IGD_OPREGION_SIZE bytes of the OpRegion
  * @out: the decoded fields
  *
- * Kept free of any device access so that it only depends on its input.
- * The raw VBT fields only count from version 2.0 on, and only together.
+ * Kept free of any device access so that it only depends on its input (and
+ * the KUnit tests can feed it any header).  The raw VBT fields only count
+ * from version 2.0 on, and only together.
  *
  * Return: 0, or -EINVAL for a bad signature or a zero size.
  */
-static int vfio_pci_igd_parse_opregion(const u8 *hdr,
-				       struct vfio_pci_igd_opregion_hdr *out)
+VISIBLE_IF_KUNIT int
+vfio_pci_igd_parse_opregion(const u8 *hdr,
+			    struct vfio_pci_igd_opregion_hdr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (memcmp(hdr, IGD_OPREGION_SIG, IGD_OPREGION_SIG_LEN))
@@ -94,13 +69,42 @@ static int vfio_pci_igd_parse_opregion(const u8 *hdr,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vfio_pci_igd_parse_opregion);
 
-/*
- * Where the user's byte at @pos comes from, and how many bytes from there
- * on come from the same place.
+/**
+ * vfio_pci_igd_user_view - the header fields the user reads differently
+ * @op: the OpRegion being set up
+ * @hdr: its decoded header
+ *
+ * The user sees a 2.1 layout: the raw VBT, if any, right after the 8 KiB
+ * OpRegion, RVDA being its offset; a 2.0 OpRegion with a raw VBT (whose
+ * RVDA is a physical address) is presented as 2.1.
  */
-static size_t vfio_pci_igd_source(struct vfio_pci_igd_opregion *op,
-				  size_t pos, const u8 **src)
+VISIBLE_IF_KUNIT void
+vfio_pci_igd_user_view(struct vfio_pci_igd_opregion *op,
+		       const struct vfio_pci_igd_opregion_hdr *hdr)
+{
+	op->version = cpu_to_le16(hdr->version);
+	op->rvda = 0;
+	if (!hdr->rvds)
+		return;
+	op->rvda = cpu_to_le64(IGD_OPREGION_SIZE);
+	if (hdr->version == 0x0200)
+		op->version = cpu_to_le16(0x0201);
+}
+EXPORT_SYMBOL_IF_KUNIT(vfio_pci_igd_user_view);
+
+/**
+ * vfio_pci_igd_source - where a byte of the OpRegion region comes from
+ * @op: the OpRegion
+ * @pos: offset in the region, below 8 KiB + @op->vbt_size
+ * @src: set to the byte's source
+ *
+ * Return: how many bytes from @pos on come from the same place.
+ */
+VISIBLE_IF_KUNIT size_t
+vfio_pci_igd_source(const struct vfio_pci_igd_opregion *op, size_t pos,
+		    const u8 **src)
 {
 	if (pos >= IGD_OPREGION_VERSION &&
 	    pos < IGD_OPREGION_VERSION + sizeof(op->version)) {
@@ -123,6 +127,7 @@ static size_t vfio_pci_igd_source(struct vfio_pci_igd_opregion *op,
 	*src = (const u8 *)op->vbt + pos - IGD_OPREGION_SIZE;
 	return IGD_OPREGION_SIZE + op->vbt_size - pos;
 }
+EXPORT_SYMBOL_IF_KUNIT(vfio_pci_igd_source);
 
 static ssize_t vfio_pci_igd_opregion_rw(struct vfio_pci_core_device *vdev,
 					char __user *buf, size_t count,
@@ -171,8 +176,6 @@ static int vfio_pci_igd_map_vbt(struct vfio_pci_igd_opregion *op, u32 asls,
 {
 	phys_addr_t addr;
 
-	op->version = cpu_to_le16(hdr->version);
-	op->rvda = 0;
 	if (!hdr->rvds)
 		return 0;
 
@@ -182,9 +185,6 @@ static int vfio_pci_igd_map_vbt(struct vfio_pci_igd_opregion *op, u32 asls,
 	if (!op->vbt)
 		return -ENOMEM;
 	op->vbt_size = hdr->rvds;
-	op->rvda = cpu_to_le64(IGD_OPREGION_SIZE);
-	if (hdr->version == 0x0200)
-		op->version = cpu_to_le16(0x0201);
 	return 0;
 }
 
@@ -215,6 +215,7 @@ static int vfio_pci_igd_opregion_init(struct vfio_pci_core_device *vdev)
 	ret = vfio_pci_igd_map_vbt(op, asls, &hdr);
 	if (ret)
 		goto err_unmap;
+	vfio_pci_igd_user_view(op, &hdr);
 
 	ret = vfio_pci_core_register_dev_region(vdev, IGD_REGION_TYPE,
 						VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION,

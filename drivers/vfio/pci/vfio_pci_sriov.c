@@ -30,6 +30,7 @@
 #include <linux/uaccess.h>
 #include <linux/uuid.h>
 #include <linux/vfio_pci_core.h>
+#include <kunit/visibility.h>
 
 #include "vfio_pci_priv.h"
 
@@ -257,23 +258,21 @@ static int vfio_pci_check_vf_token(struct vfio_pci_core_device *vdev,
 }
 
 /**
- * vfio_pci_match_options - options after the device name in a match string
- * @vdev: the device whose name matched
- * @opts: what follows the name: empty, or blank-separated options
+ * vfio_pci_parse_match_options - parse the options of a match string
+ * @opts: what follows the device name: empty, or blank-separated options
+ * @uuid: the VF token, if one was given
  *
- * The only option is "vf_token=UUID", at most once.  Besides parsing, this
- * is where the token is enforced, since matching is the last step before
- * the vfio core opens the device.
+ * The only option is "vf_token=UUID", at most once, the UUID in its
+ * 36-character text form.  Pure parsing: the token is enforced by the
+ * caller.  Exposed to the KUnit tests.
  *
- * Return: 1 to open the device, -EINVAL for bad options, -EACCES for a
- * missing or wrong token.
+ * Return: 1 if a token was given, 0 if not, -EINVAL for anything else.
  */
-int vfio_pci_match_options(struct vfio_pci_core_device *vdev, const char *opts)
+VISIBLE_IF_KUNIT int vfio_pci_parse_match_options(const char *opts,
+						  uuid_t *uuid)
 {
 	const size_t optlen = strlen(VFIO_PCI_VF_TOKEN_OPT);
 	bool have_token = false;
-	uuid_t uuid;
-	int ret;
 
 	while (*opts) {
 		if (*opts == ' ') {
@@ -283,16 +282,36 @@ int vfio_pci_match_options(struct vfio_pci_core_device *vdev, const char *opts)
 		if (have_token || strncmp(opts, VFIO_PCI_VF_TOKEN_OPT, optlen))
 			return -EINVAL;
 		opts += optlen;
-		if (strnlen(opts, UUID_STRING_LEN) < UUID_STRING_LEN)
+		if (strnlen(opts, UUID_STRING_LEN) < UUID_STRING_LEN ||
+		    uuid_parse(opts, uuid))
 			return -EINVAL;
-		ret = uuid_parse(opts, &uuid);
-		if (ret)
-			return ret;
 		opts += UUID_STRING_LEN;
 		have_token = true;
 	}
+	return have_token;
+}
+EXPORT_SYMBOL_IF_KUNIT(vfio_pci_parse_match_options);
 
-	ret = vfio_pci_check_vf_token(vdev, have_token ? &uuid : NULL);
+/**
+ * vfio_pci_match_options - options after the device name in a match string
+ * @vdev: the device whose name matched
+ * @opts: what follows the name, see vfio_pci_parse_match_options()
+ *
+ * Besides parsing, this is where the VF token is enforced, since matching
+ * is the last step before the vfio core opens the device.
+ *
+ * Return: 1 to open the device, -EINVAL for bad options, -EACCES for a
+ * missing or wrong token.
+ */
+int vfio_pci_match_options(struct vfio_pci_core_device *vdev, const char *opts)
+{
+	uuid_t uuid;
+	int ret;
+
+	ret = vfio_pci_parse_match_options(opts, &uuid);
+	if (ret < 0)
+		return ret;
+	ret = vfio_pci_check_vf_token(vdev, ret ? &uuid : NULL);
 	return ret ? ret : 1;
 }
 
