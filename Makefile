@@ -26,9 +26,13 @@ MODROOT	:= $(BUILD)/modroot
 # package's: NOSTDINC_FLAGS comes before the kernel's own include paths.
 # Setting it on the command line replaces the kernel Makefile's value, so
 # -nostdinc is repeated here.
+# The KUnit tests are built when the kernel has KUnit (the debug kernel of
+# harness/debug-kernel.sh does, Debian's does not).
+KUNIT_M	= $(shell grep -qs '^CONFIG_KUNIT=[ym]' $(KDIR)/.config && echo m)
 KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	NOSTDINC_FLAGS="-nostdinc -I$(OOT)/include" \
-	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m
+	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m \
+	CONFIG_VFIO_PCI_KUNIT_TEST=$(KUNIT_M)
 
 .PHONY: all modules sync-src modroot selftests test-modules lint intree check demo setup clean \
 	check-debug coverage
