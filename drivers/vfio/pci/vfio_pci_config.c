@@ -1271,6 +1271,37 @@ bool vfio_pci_intx_disabled_by_user(struct vfio_pci_core_device *vdev)
 	       (PCI_COMMAND_INTX_DISABLE >> 8);
 }
 
+/**
+ * vfio_pci_config_virtualize - serve a register from the virtual copy only
+ * @vdev: the device, enabled (its virtual config space exists)
+ * @pos: offset of the register
+ * @size: its size in bytes, 1 to 4
+ * @val: what the user reads until it writes the register
+ *
+ * Until the device is closed, the user reads @val or what it last wrote,
+ * and its writes never reach the device.  For registers that firmware set
+ * up for the host and that a user must not redirect, like the ASLS
+ * pointer to an Intel OpRegion, which vfio-pci maps at every open.
+ *
+ * Return: 0, or -EINVAL for a register outside the config space.
+ */
+int vfio_pci_config_virtualize(struct vfio_pci_core_device *vdev,
+			       unsigned int pos, unsigned int size, u32 val)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+
+	if (!cfg || !size || size > 4 || pos + size > cfg->size)
+		return -EINVAL;
+	mutex_lock(&cfg->lock);
+	cfg_put(cfg->virt, pos, size, GENMASK(8 * size - 1, 0));
+	cfg_put(cfg->wr, pos, size, GENMASK(8 * size - 1, 0));
+	cfg_put(cfg->w1c, pos, size, 0);
+	cfg_put(cfg->vconfig, pos, size, val);
+	mutex_unlock(&cfg->lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_config_virtualize);
+
 /* Lay out the user's view from the snapshot of the device's config space. */
 static void cfg_build(struct vfio_pci_core_device *vdev)
 {

@@ -224,7 +224,11 @@ static int vfio_pci_igd_opregion_init(struct vfio_pci_core_device *vdev)
 						VFIO_REGION_INFO_FLAG_READ, op);
 	if (ret)
 		goto err_vbt;
-	return 0;
+	/*
+	 * ASLS is writable on real IGDs.  Were user writes to reach it, the
+	 * next open would map, and hand out, whatever memory they point to.
+	 */
+	return vfio_pci_config_virtualize(vdev, IGD_ASLS, sizeof(asls), asls);
 
 err_vbt:
 	if (op->vbt)

@@ -38,6 +38,8 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 			   bool iswrite);
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 bool vfio_pci_intx_disabled_by_user(struct vfio_pci_core_device *vdev);
+int vfio_pci_config_virtualize(struct vfio_pci_core_device *vdev,
+			       unsigned int pos, unsigned int size, u32 val);
 
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
