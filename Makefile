@@ -63,6 +63,9 @@ test-modules:
 	@mkdir -p $(BUILD)/test-modules/pci-id-spoof
 	@cp $(REPO)/harness/tests/pci-id-spoof/* $(BUILD)/test-modules/pci-id-spoof/
 	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/pci-id-spoof modules
+	@mkdir -p $(BUILD)/test-modules/igd-fixture
+	@cp $(REPO)/harness/tests/igd-fixture/* $(BUILD)/test-modules/igd-fixture/
+	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/igd-fixture modules
 
 lint:
 	$(REPO)/harness/lint.sh
