@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,e1000e,nvme,virtio-net,pci-testdev,ivshmem
+# vm-timeout: 1500
 #
 # QEMU inside the VM must read the same config space through our vfio-pci
 # as through the distro's.  For each device, a nested QEMU is started
