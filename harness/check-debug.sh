@@ -37,6 +37,11 @@ done
 # GCOV_PROFILE=y reaches kbuild through MAKEFLAGS: only our objects are
 # instrumented (the kernel itself has GCOV_PROFILE_ALL off).
 make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" GCOV_PROFILE=y modules
+# The test-only modules too: the tests would otherwise build them in the
+# guest, which has no build tree for this kernel.
+make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" test-modules
+export VFIO_PCI_ID_SPOOF_KO=$build/test-modules/pci-id-spoof/pci_id_spoof.ko
+export VFIO_IGD_FIXTURE_KO=$build/test-modules/igd-fixture/igd_fixture.ko
 MKMODROOT_SRC=$dk/lib/modules/$kver \
 	"$here/mkmodroot.sh" "$kver" "$build/modroot" "$build/oot/drivers/vfio/pci"
 "$here/build-selftests.sh" "$build/selftests" >/dev/null
