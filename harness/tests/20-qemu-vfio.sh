@@ -18,11 +18,10 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "20-qemu-vfio: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
+require_vm
 
 devs=(edu e1000e)
 # QMP sockets cannot live on the 9p results directory: use the guest's /tmp.
@@ -196,15 +195,7 @@ EOF
 load_vfio_pci
 
 for name in "${devs[@]}"; do
-	if ! bdf=$(find_dev "${ids[$name]}"); then
-		fail "$name (${ids[$name]}) is present"
-		continue
-	fi
-	if ! bind_vfio "$bdf"; then
-		fail "$name ($bdf) bound to vfio-pci"
-		continue
-	fi
-	pass "$name ($bdf) bound to vfio-pci"
+	bind_named "$name" || continue
 
 	sock=$sockdir/$name.qmp
 	err=$VM_OUT/qemu-$name.stderr
@@ -224,11 +215,7 @@ for name in "${devs[@]}"; do
 	done < <(qmp_check "$sock" "$bdf" || echo "fail	QMP conversation failed")
 
 	# quit was sent; QEMU must go away by itself, with status 0.
-	for _ in $(seq 1 600); do
-		kill -0 "$qpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$qpid" 2>/dev/null; then
+	if ! wait_gone "$qpid" 60; then
 		fail "$name: nested QEMU exits after quit"
 		kill -KILL "$qpid" 2>/dev/null
 		wait "$qpid" 2>/dev/null

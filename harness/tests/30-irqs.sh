@@ -18,17 +18,13 @@
 set -uo pipefail
 
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
-repo=$(dirname "$harness")
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "30-irqs: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
-
-bins=${VFIO_SELFTESTS_DIR:-$repo/build/selftests}
-prog=$bins/vfio_pci_irq_test
+require_vm
+need_selftests vfio_pci_irq_test
 devs=(edu virtio-net e1000e)
 declare -A ids=([edu]=1234:11e8 [virtio-net]=1af4:1041 [e1000e]=8086:10d3)
 
@@ -40,23 +36,13 @@ qemu_id() { # name
 # Run the test program; passes when it exits 0 and reports no failure.
 # Skips are fine here: device-specific tests skip on other devices.
 run_irq_test() { # label bdf [env...] -- [harness args...]
-	local label=$1 bdf=$2 log rc=0 totals
+	local label=$1 bdf=$2
+	local -a envs=()
 	shift 2
-	local envs=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
-	log=$VM_OUT/irq-test-${label// /_}.log
-	env VFIO_SELFTESTS_BDF="$bdf" "${envs[@]}" timeout 600 "$prog" "$@" \
-		>"$log" 2>&1 || rc=$?
-	sed 's/^/    /' "$log"
-	totals=$(grep '^# Totals:' "$log" | tail -n 1)
-	if [ "$rc" -ne 0 ]; then
-		fail "$label: exit status $rc ($totals)"
-	elif ! echo "$totals" | grep -Eq 'pass:[1-9][0-9]* fail:0 .*error:0'; then
-		fail "$label: not every test passed ($totals)"
-	else
-		pass "$label ($totals)"
-	fi
+	run_selftest --skips-ok --timeout 600 vfio_pci_irq_test "$label" "$@" \
+		-- VFIO_SELFTESTS_BDF="$bdf" "${envs[@]}"
 }
 
 # Ids of the tests that must have passed (not skipped) in a log.
@@ -72,31 +58,14 @@ expect_passed() { # label log test...
 	done
 }
 
-if [ ! -x "$prog" ]; then
-	echo "# $prog missing: building the tests in the guest"
-	check "harness/build-selftests.sh builds the tests" \
-		"$harness/build-selftests.sh" "$bins"
-fi
-
 load_vfio_pci
 
 declare -A bdf_of=()
-for name in "${devs[@]}"; do
-	if ! bdf=$(find_dev "${ids[$name]}"); then
-		fail "$name (${ids[$name]}) is present"
-		continue
-	fi
-	if bind_vfio "$bdf"; then
-		pass "$name ($bdf) bound to vfio-pci"
-		bdf_of[$name]=$bdf
-	else
-		fail "$name ($bdf) bound to vfio-pci"
-	fi
-done
+bind_devices "${devs[@]}"
 
 if [ -n "${bdf_of[edu]:-}" ]; then
 	run_irq_test "irq test on edu" "${bdf_of[edu]}"
-	expect_passed edu "$VM_OUT/irq-test-irq_test_on_edu.log" \
+	expect_passed edu "$selftest_log" \
 		edu_intx_automask_unmask_ioctl edu_intx_automask_unmask_bool \
 		edu_intx_automask_unmask_eventfd edu_intx_mask_and_command \
 		edu_intx_masked_while_suspended edu_msi_every_raise edu_storm \
@@ -105,14 +74,14 @@ fi
 if [ -n "${bdf_of[virtio-net]:-}" ]; then
 	run_irq_test "irq test on virtio-net" "${bdf_of[virtio-net]}" \
 		VFIO_IRQ_TEST_NETDEV="$(qemu_id virtio-net)"
-	expect_passed virtio-net "$VM_OUT/irq-test-irq_test_on_virtio-net.log" \
+	expect_passed virtio-net "$selftest_log" \
 		virtio_msix_device_every_vector virtio_msix_grow_live \
 		vector_eventfd_changes loopback_every_index
 fi
 if [ -n "${bdf_of[e1000e]:-}" ]; then
 	run_irq_test "irq test on e1000e" "${bdf_of[e1000e]}"
 fi
-grep -h 'MSI-X: .* vectors' "$VM_OUT"/irq-test-*.log | sed 's/^/# /'
+grep -h 'MSI-X: .* vectors' "$VM_OUT"/vfio_pci_irq_test-*.log | sed 's/^/# /'
 
 # nointxmask=1: every device gets an exclusive, controller-masked INTx.
 for name in "${devs[@]}"; do

@@ -21,11 +21,10 @@ harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 repo=$(dirname "$harness")
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "40-config-diff: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
+require_vm
 
 bins=${VFIO_SELFTESTS_DIR:-$repo/build/selftests}
 prog=$bins/vfio_pci_config_test
@@ -81,20 +80,8 @@ run_all() { # label
 	done
 }
 
-# ---- the distro's modules ----
-if load_intree_vfio_pci && ! check_modules_ours 2>/dev/null; then
-	pass "distro vfio-pci-core and vfio-pci loaded by path"
-	run_all distro
-else
-	fail "distro vfio-pci-core and vfio-pci loaded by path"
-fi
-check "rmmod distro vfio-pci" rmmod vfio_pci
-check "rmmod distro vfio-pci-core" rmmod vfio_pci_core
-
-# ---- ours ----
-check "modprobe vfio-pci (ours)" modprobe vfio-pci
-check "vfio-pci modules are our out-of-tree build" check_modules_ours
-run_all ours
+# The distro's modules, loaded by path, then ours.
+distro_then_ours run_all
 
 # Compare.  Differences are allowed only where explain() has a reason.
 compare() { # name

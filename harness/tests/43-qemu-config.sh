@@ -20,11 +20,10 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "43-qemu-config: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
+require_vm
 
 qemu=${QEMU:-qemu-system-x86_64}
 devs=(edu e1000e nvme virtio-net pci-testdev ivshmem)
@@ -117,20 +116,8 @@ dump_all() { # label
 	done
 }
 
-# ---- the distro's modules, loaded by path ----
-if load_intree_vfio_pci; then
-	pass "distro vfio-pci-core and vfio-pci loaded by path"
-	dump_all distro
-else
-	fail "distro vfio-pci-core and vfio-pci loaded by path"
-fi
-check "rmmod distro vfio-pci" rmmod vfio_pci
-check "rmmod distro vfio-pci-core" rmmod vfio_pci_core
-
-# ---- ours ----
-check "modprobe vfio-pci (ours)" modprobe vfio-pci
-check "vfio-pci modules are our out-of-tree build" check_modules_ours
-dump_all ours
+# The distro's modules, loaded by path, then ours.
+distro_then_ours dump_all
 
 for name in "${devs[@]}"; do
 	a=$VM_OUT/qemu-cfg-distro-$name.txt b=$VM_OUT/qemu-cfg-ours-$name.txt

@@ -19,9 +19,9 @@ harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=harness/tests/lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
 
-[ -n "${VM_OUT:-}" ] || { echo "50-reset: run inside a VM (harness/run-vm-tests)" >&2; exit 2; }
+require_vm
 
-reset_lib_start
+vfio_lib_start
 if nvme=$(find_dev 1b36:0010) && bind_vfio "$nvme"; then
 	pass "nvme ($nvme) bound to vfio-pci"
 	echo "# reset_method: $(cat "/sys/bus/pci/devices/$nvme/reset_method")"
@@ -31,4 +31,4 @@ if nvme=$(find_dev 1b36:0010) && bind_vfio "$nvme"; then
 else
 	fail "nvme bound to vfio-pci"
 fi
-reset_lib_end
+vfio_lib_end

@@ -25,9 +25,9 @@ harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=harness/tests/lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
 
-[ -n "${VM_OUT:-}" ] || { echo "51-hot-reset: run inside a VM (harness/run-vm-tests)" >&2; exit 2; }
+require_vm
 
-reset_lib_start
+vfio_lib_start
 
 if ! { f0=$(find_dev 1b36:0005 1) && f1=$(find_dev 1b36:0005 2) &&
 	edu=$(find_dev 1234:11e8); }; then
@@ -42,7 +42,7 @@ bound=1
 for d in "$f0" "$f1" "$edu"; do
 	check "$d bound to vfio-pci" bind_vfio "$d" || bound=0
 done
-[ "$bound" = 1 ] || reset_lib_end
+[ "$bound" = 1 ] || vfio_lib_end
 
 run_selftest vfio_pci_reset_test "no_reset on $f0" -f no_reset -- \
 	VFIO_SELFTESTS_BDF="$f0"
@@ -66,4 +66,4 @@ for d in "$f0" "$f1" "$edu"; do
 	check "unbind $d" unbind "$d"
 	echo >"/sys/bus/pci/devices/$d/driver_override" || :
 done
-reset_lib_end
+vfio_lib_end

@@ -18,9 +18,9 @@ harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=harness/tests/lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
 
-[ -n "${VM_OUT:-}" ] || { echo "52-ioeventfd: run inside a VM (harness/run-vm-tests)" >&2; exit 2; }
+require_vm
 
-reset_lib_start
+vfio_lib_start
 
 declare -A bdf=()
 for spec in edu=1234:11e8 ivshmem=1af4:1110 e1000e=8086:10d3; do
@@ -50,4 +50,4 @@ for name in "${!bdf[@]}"; do
 	check "unbind $name" unbind "${bdf[$name]}"
 	echo >"/sys/bus/pci/devices/${bdf[$name]}/driver_override" || :
 done
-reset_lib_end
+vfio_lib_end

@@ -20,26 +20,12 @@
 set -uo pipefail
 
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
-repo=$(dirname "$harness")
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
 
-[ -n "${VM_OUT:-}" ] || { echo "60-power: run inside a VM (harness/run-vm-tests)" >&2; exit 2; }
-
-# pm_is BDF RUNTIME_STATUS POWER_STATE [TIMEOUT_S]: wait until sysfs says so.
-pm_is() {
-	local dev=/sys/bus/pci/devices/$1 i status state
-	for ((i = 0; i < ${4:-5} * 10; i++)); do
-		read -r status <"$dev/power/runtime_status"
-		read -r state <"$dev/power_state"
-		[ "$status" = "$2" ] && [ "$state" = "$3" ] && return 0
-		sleep 0.1
-	done
-	echo "# $1: runtime_status $status, power_state $state (wanted $2, $3)"
-	return 1
-}
+require_vm
 
 # Still in that state after a while, not just passing through it.
 pm_stays() {
@@ -47,7 +33,7 @@ pm_stays() {
 	pm_is "$@" 1
 }
 
-reset_lib_start
+vfio_lib_start
 if ! nic=$(find_dev 8086:10d3); then
 	fail "e1000e is present"
 	finish
@@ -80,4 +66,4 @@ if nvme=$(find_dev 1b36:0010); then
 else
 	fail "nvme is present"
 fi
-reset_lib_end
+vfio_lib_end

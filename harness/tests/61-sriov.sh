@@ -19,28 +19,14 @@
 set -uo pipefail
 
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
-repo=$(dirname "$harness")
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
 
-[ -n "${VM_OUT:-}" ] || { echo "61-sriov: run inside a VM (harness/run-vm-tests)" >&2; exit 2; }
+require_vm
 
 sys=/sys/bus/pci/devices
-
-# pm_is BDF RUNTIME_STATUS POWER_STATE: wait up to 5 s until sysfs says so.
-pm_is() {
-	local i status state
-	for ((i = 0; i < 50; i++)); do
-		read -r status <"$sys/$1/power/runtime_status"
-		read -r state <"$sys/$1/power_state"
-		[ "$status" = "$2" ] && [ "$state" = "$3" ] && return 0
-		sleep 0.1
-	done
-	echo "# $1: runtime_status $status, power_state $state (wanted $2, $3)"
-	return 1
-}
 
 # set_numvfs PF N EXPECTED-ERROR: write sriov_numvfs; EXPECTED-ERROR is ''
 # for success or the strerror text the write must fail with.
@@ -80,7 +66,7 @@ no_vfs() {
 	[ "$n" -eq 0 ] && [ ! -e "$sys/$1/virtfn0" ]
 }
 
-reset_lib_start
+vfio_lib_start
 if ! pf=$(find_dev 1b36:0010) || ! edu=$(find_dev 1234:11e8); then
 	fail "nvme-sriov and edu are present"
 	finish
@@ -131,4 +117,4 @@ check "unbind edu" unbind "$edu"
 echo default >"$sys/$pf/reset_method"
 echo >"$sys/$pf/driver_override"
 echo >"$sys/$edu/driver_override"
-reset_lib_end
+vfio_lib_end

@@ -20,57 +20,20 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "71-hot-unplug: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
-bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
-prog=$bins/vfio_pci_fault_test
-[ -x "$prog" ] || "$harness/build-selftests.sh" "$bins"
+require_vm
+need_selftests vfio_pci_fault_test
 
 declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3)
 declare -A drivers=([edu]=edu [e1000e]=e1000e)
 
-# Wait up to SECS for a line matching RE in FILE.
-wait_line() { # file re secs
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# Wait up to SECS for a path to (dis)appear: want=gone|there.
-wait_path() { # path gone|there secs
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		if [ "$2" = gone ]; then [ -e "$1" ] || return 0
-		else [ -e "$1" ] && return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
-start_holder() { # bdf log args...
-	local bdf=$1 log=$2
-	shift 2
-	VFIO_SELFTESTS_BDF=$bdf "$prog" hold "$@" >"$log" 2>&1 &
-	holder=$!
-	wait_line "$log" '^ready' 30
-}
-
-check "modprobe vfio-pci" modprobe vfio-pci
-[ "${VFIO_TEST_DISTRO:-0}" = 1 ] || check "vfio-pci modules are our build" check_modules_ours
+vfio_lib_start
 
 for name in edu e1000e; do
 	read -r qid _ port < <(awk -v n="$name" '$2 == n' "$VM_OUT/.vm/devices")
-	if ! bdf=$(find_dev "${ids[$name]}") || ! bind_vfio "$bdf"; then
-		fail "$name present and bound to vfio-pci"
-		continue
-	fi
+	bind_named -q "$name" || continue
 	dev=/sys/bus/pci/devices/$bdf
 
 	# 1. Unplug with a cooperative holder.
@@ -95,7 +58,7 @@ for name in edu e1000e; do
 	pass "$name: device back in sysfs after device_add"
 	echo vfio-pci >"$dev/driver_override"
 	check "$name: rebinds to vfio-pci" bind_vfio "$bdf"
-	check "$name: sanity after replug" env VFIO_SELFTESTS_BDF="$bdf" "$prog" sanity
+	check "$name: sanity after replug" device_sanity "$bdf"
 
 	# 3. Unplug with a holder that ignores the kernel: removal waits.
 	log=$VM_OUT/unplug-$name-noreq.log

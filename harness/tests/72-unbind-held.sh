@@ -21,47 +21,13 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "72-unbind-held: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
-bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
-prog=$bins/vfio_pci_fault_test
-[ -x "$prog" ] || "$harness/build-selftests.sh" "$bins"
+require_vm
+need_selftests vfio_pci_fault_test
 
 declare -A ids=([edu]=1234:11e8 [nvme]=1b36:0010)
-
-wait_line() { # file re secs
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# Wait up to SECS for PID to exit.
-wait_gone() { # pid secs
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-start_holder() { # bdf log args...
-	local bdf=$1 log=$2
-	shift 2
-	VFIO_SELFTESTS_BDF=$bdf "$prog" hold "$@" >"$log" 2>&1 &
-	holder=$!
-	wait_line "$log" '^ready' 30
-}
-
-sanity() { # bdf
-	VFIO_SELFTESTS_BDF=$1 "$prog" sanity
-}
 
 # Unbind BDF in the background; print the writer's pid.
 unbind_bg() { # bdf
@@ -69,18 +35,10 @@ unbind_bg() { # bdf
 	ub=$!
 }
 
-check "modprobe vfio-pci" modprobe vfio-pci
-[ "${VFIO_TEST_DISTRO:-0}" = 1 ] || check "vfio-pci modules are our build" check_modules_ours
+vfio_lib_start
 
 declare -A bdf_of=()
-for name in edu nvme; do
-	if bdf=$(find_dev "${ids[$name]}") && bind_vfio "$bdf"; then
-		bdf_of[$name]=$bdf
-		pass "$name ($bdf) bound to vfio-pci"
-	else
-		fail "$name bound to vfio-pci"
-	fi
-done
+bind_devices edu nvme
 
 for name in "${!bdf_of[@]}"; do
 	bdf=${bdf_of[$name]}
@@ -95,7 +53,7 @@ for name in "${!bdf_of[@]}"; do
 	check "$name: holder exited 0" test $? -eq 0
 	check "$name: unbound" test -z "$(driver_of "$bdf")"
 	check "$name: rebinds" bind_vfio "$bdf"
-	check "$name: sanity after unbind/rebind" sanity "$bdf"
+	check "$name: sanity after unbind/rebind" device_sanity "$bdf"
 
 	# Unbind, holder that never answers: blocks until it is killed.
 	log=$VM_OUT/held-$name-noreq.log
@@ -108,7 +66,7 @@ for name in "${!bdf_of[@]}"; do
 	check "$name: unbind returns after the holder is killed" wait_gone "$ub" 30
 	check "$name: unbound" test -z "$(driver_of "$bdf")"
 	check "$name: rebinds" bind_vfio "$bdf"
-	check "$name: sanity after the forced release" sanity "$bdf"
+	check "$name: sanity after the forced release" device_sanity "$bdf"
 
 	# kill -9 in the middle of operations, device stays bound.
 	log=$VM_OUT/held-$name-kill.log
@@ -118,7 +76,7 @@ for name in "${!bdf_of[@]}"; do
 	wait "$holder" 2>/dev/null
 	check "$name: still bound to vfio-pci after kill -9" \
 		test "$(driver_of "$bdf")" = vfio-pci
-	check "$name: sanity after kill -9" sanity "$bdf"
+	check "$name: sanity after kill -9" device_sanity "$bdf"
 done
 
 # The core module is in use by vfio-pci: rmmod must refuse.
@@ -145,13 +103,11 @@ if [ -n "${bdf_of[edu]:-}" ]; then
 	check "devices unbound by rmmod" test -z "$(driver_of "${bdf_of[edu]}")"
 	check "modprobe vfio-pci again" modprobe vfio-pci
 	check "edu: rebinds after rmmod" bind_vfio "${bdf_of[edu]}"
-	check "edu: sanity after rmmod/modprobe" sanity "${bdf_of[edu]}"
+	check "edu: sanity after rmmod/modprobe" device_sanity "${bdf_of[edu]}"
 fi
 
 for bdf in "${bdf_of[@]}"; do
 	unbind "$bdf"
 	echo >"/sys/bus/pci/devices/$bdf/driver_override"
 done
-check "rmmod vfio-pci" modprobe -r vfio-pci
-
-finish
+vfio_lib_end

@@ -15,14 +15,11 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "74-module-coexist: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
-bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
-prog=$bins/vfio_pci_fault_test
-[ -x "$prog" ] || "$harness/build-selftests.sh" "$bins"
+require_vm
+need_selftests vfio_pci_fault_test
 
 if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
 	skip "only one vfio-pci build under VFIO_TEST_DISTRO=1"
@@ -49,7 +46,7 @@ done
 check "ours still loaded, same module" \
 	test "$(cat /sys/module/vfio_pci_core/srcversion 2>/dev/null)" = "$srcver"
 check "modules still ours" check_modules_ours
-[ -n "${bdf:-}" ] && check "edu still works" env VFIO_SELFTESTS_BDF="$bdf" "$prog" sanity
+[ -n "${bdf:-}" ] && check "edu still works" device_sanity "$bdf"
 [ -n "${bdf:-}" ] && check "edu unbinds" unbind "$bdf"
 check "rmmod vfio-pci" modprobe -r vfio-pci
 

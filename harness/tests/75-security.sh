@@ -13,24 +13,18 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "75-security: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
-bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
-[ -x "$bins/vfio_pci_security_test" ] || "$harness/build-selftests.sh" "$bins"
+require_vm
+need_selftests vfio_pci_security_test
 
 declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3 [nvme]=1b36:0010)
 
-check "modprobe vfio-pci" modprobe vfio-pci
-[ "${VFIO_TEST_DISTRO:-0}" = 1 ] || check "vfio-pci modules are our build" check_modules_ours
+vfio_lib_start
 
 for name in edu e1000e nvme; do
-	if ! bdf=$(find_dev "${ids[$name]}") || ! bind_vfio "$bdf"; then
-		fail "$name present and bound to vfio-pci"
-		continue
-	fi
+	bind_named -q "$name" || continue
 	log=$VM_OUT/security-$name.log
 	VFIO_SELFTESTS_BDF=$bdf timeout 300 "$bins/vfio_pci_security_test" >"$log" 2>&1
 	rc=$?

@@ -14,18 +14,15 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=../guest-lib.sh
 . "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
-if [ -z "${VM_OUT:-}" ]; then
-	echo "76-cdev-iommufd: run inside a VM: harness/run-vm-tests $0" >&2
-	exit 2
-fi
-bins=${VFIO_SELFTESTS_DIR:-$harness/../build/selftests}
-[ -x "$bins/vfio_pci_cdev_test" ] || "$harness/build-selftests.sh" "$bins"
+require_vm
+need_selftests vfio_pci_cdev_test
 
 # iommufd is a module on the debug kernel; vfio loads it only if present.
 modprobe iommufd 2>/dev/null || :
-check "modprobe vfio-pci" modprobe vfio-pci
-[ "${VFIO_TEST_DISTRO:-0}" = 1 ] || check "vfio-pci modules are our build" check_modules_ours
+vfio_lib_start
 
 if bdf=$(find_dev 1234:11e8) && bind_vfio "$bdf"; then
 	pass "edu ($bdf) bound to vfio-pci"
