@@ -45,7 +45,7 @@ ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) || {
 }
 # Bump when the way the kernel is built changes (not for comment edits).
 recipe=1
-key=$( { printf '%s\n' "$ver" "$recipe"; cat "$frag"; } |
+key=$( { printf '%s\n' "$ver" "$recipe"; grep -v -e '^#' -e '^$' "$frag"; } |
 	sha256sum | cut -c1-16)
 dir=$cache/debug-kernel-$key
 
