@@ -20,8 +20,6 @@
 set -uo pipefail
 
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
-# shellcheck source=../guest-lib.sh
-. "$harness/guest-lib.sh"
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
 

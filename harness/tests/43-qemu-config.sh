@@ -18,8 +18,6 @@
 set -uo pipefail
 
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
-# shellcheck source=../guest-lib.sh
-. "$harness/guest-lib.sh"
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
 
@@ -117,7 +115,9 @@ dump_all() { # label
 }
 
 # The distro's modules, loaded by path, then ours.
-distro_then_ours dump_all
+load_distro_vfio_pci && dump_all distro
+distro_to_ours
+dump_all ours
 
 for name in "${devs[@]}"; do
 	a=$VM_OUT/qemu-cfg-distro-$name.txt b=$VM_OUT/qemu-cfg-ours-$name.txt

@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# The variables set here for the caller (bdf, bdf_of, holder, watched_rc,
+# selftest_log) and read from it (ids) are the interface:
+# shellcheck disable=SC2034,SC2154
 #
 # Helpers shared by the harness/tests/*.sh scripts that drive the selftest
-# programs of tools/testing/selftests/vfio; sourced after guest-lib.sh.
-# It lives in a subdirectory so that run-vm-tests, which runs every
-# harness/tests/*.sh, does not take it for a test.
+# programs of tools/testing/selftests/vfio.  Sourcing it with $harness set
+# sources harness/guest-lib.sh too.  It lives in a subdirectory so that
+# run-vm-tests, which runs every harness/tests/*.sh, does not take it for a
+# test.
 #
 # Start and end of a test:
 #   require_vm           exit 2 with a hint unless running inside a VM
@@ -16,10 +20,9 @@
 #                        check that it is our build (unless
 #                        VFIO_TEST_DISTRO=1, which only notes it)
 #   vfio_lib_end         rmmod vfio-pci, print the summary, exit
-#   distro_then_ours FUNC
-#                        load the distro's vfio-pci by path and run
-#                        FUNC distro, unload it, modprobe ours, check it is
-#                        ours and run FUNC ours
+#   load_distro_vfio_pci load the distro's vfio-pci and vfio-pci-core by
+#                        path (a test result); status says if it worked
+#   distro_to_ours       unload them, modprobe ours and check it is ours
 # Devices (NAME is a key of the caller's associative array ids, whose
 # values are VENDOR:DEVICE):
 #   bind_named [-q] NAME find NAME, bind it to vfio-pci and leave its BDF in
@@ -58,6 +61,9 @@
 #                        the kernel stacks of its threads, the blocked-task
 #                        list and the end of the kernel log; kill it
 
+# shellcheck source=../../guest-lib.sh
+. "$harness/guest-lib.sh"
+
 require_vm() {
 	[ -n "${VM_OUT:-}" ] && return 0
 	echo "$(basename "$0" .sh): run inside a VM: harness/run-vm-tests $0" >&2
@@ -93,19 +99,20 @@ vfio_lib_end() {
 
 # The in-tree modules are loaded by path; that they are then not ours
 # proves modprobe's choice from updates/ was bypassed.
-distro_then_ours() {
+load_distro_vfio_pci() {
 	if load_intree_vfio_pci && ! check_modules_ours 2>/dev/null; then
 		pass "distro vfio-pci-core and vfio-pci loaded by path"
-		"$1" distro
-	else
-		fail "distro vfio-pci-core and vfio-pci loaded by path"
+		return 0
 	fi
+	fail "distro vfio-pci-core and vfio-pci loaded by path"
+	return 1
+}
+
+distro_to_ours() {
 	check "rmmod distro vfio-pci" rmmod vfio_pci
 	check "rmmod distro vfio-pci-core" rmmod vfio_pci_core
-
 	check "modprobe vfio-pci (ours)" modprobe vfio-pci
 	check "vfio-pci modules are our out-of-tree build" check_modules_ours
-	"$1" ours
 }
 
 bind_named() {
@@ -129,7 +136,7 @@ bind_named() {
 bind_devices() {
 	local name
 	for name in "$@"; do
-		bind_named "$name" && bdf_of[$name]=$bdf
+		bind_named "$name" && bdf_of["$name"]=$bdf
 	done
 }
 
