@@ -21,7 +21,6 @@
  * The device is named by $VFIO_SELFTESTS_BDF and must be bound to vfio-pci.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,19 +400,6 @@ static int irq_action(int device_fd, uint32_t index, uint32_t action,
 	return ioctl(device_fd, VFIO_DEVICE_SET_IRQS, &set);
 }
 
-/* Returns the eventfd counter, or 0 when nothing arrived in @ms. */
-static uint64_t wait_eventfd(int efd, int ms)
-{
-	struct pollfd pfd = { .fd = efd, .events = POLLIN };
-	uint64_t cnt = 0;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return 0;
-	if (read(efd, &cnt, sizeof(cnt)) != sizeof(cnt))
-		return 0;
-	return cnt;
-}
-
 static void edu_irq_roundtrip(struct __test_metadata *_metadata,
 			      struct vfio_pci_dev *dev, uint32_t index)
 {
@@ -441,10 +427,10 @@ static void edu_irq_roundtrip(struct __test_metadata *_metadata,
 		TH_LOG("SET_IRQS trigger: %s", strerror(errno));
 
 	/* Nothing is pending before the device raises an interrupt. */
-	EXPECT_EQ(0ULL, wait_eventfd(efd, 50));
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, 50));
 
 	ASSERT_EQ(0, wr32(dev, EDU_REG_IRQ_RAISE, EDU_TEST_IRQ));
-	EXPECT_GE(wait_eventfd(efd, 2000), 1ULL) TH_LOG("no interrupt");
+	EXPECT_GE(vfio_eventfd_wait(efd, 2000), 1ULL) TH_LOG("no interrupt");
 	ASSERT_EQ(0, rd32(dev, EDU_REG_IRQ_STATUS, &st));
 	EXPECT_TRUE(st & EDU_TEST_IRQ);
 	ASSERT_EQ(0, wr32(dev, EDU_REG_IRQ_ACK, EDU_TEST_IRQ));
@@ -458,13 +444,13 @@ static void edu_irq_roundtrip(struct __test_metadata *_metadata,
 
 	/* A second interrupt is delivered as well. */
 	ASSERT_EQ(0, wr32(dev, EDU_REG_IRQ_RAISE, EDU_TEST_IRQ));
-	EXPECT_GE(wait_eventfd(efd, 2000), 1ULL) TH_LOG("no 2nd interrupt");
+	EXPECT_GE(vfio_eventfd_wait(efd, 2000), 1ULL) TH_LOG("no 2nd interrupt");
 	ASSERT_EQ(0, wr32(dev, EDU_REG_IRQ_ACK, EDU_TEST_IRQ));
 
 	/* Tear down: count 0 with DATA_NONE disables the index. */
 	EXPECT_EQ(0, irq_action(dev->device_fd, index,
 				VFIO_IRQ_SET_ACTION_TRIGGER, 0));
-	EXPECT_EQ(0ULL, wait_eventfd(efd, 100)) TH_LOG("irq after disable");
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, 100)) TH_LOG("irq after disable");
 	close(efd);
 }
 

@@ -28,7 +28,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -62,27 +61,6 @@ struct holder {
 	atomic_ulong ops;
 };
 
-static __thread sigjmp_buf touch_jmp;
-static __thread int in_touch;	/* atomics: the handler reads it */
-
-static void sigbus_handler(int sig)
-{
-	if (!__atomic_load_n(&in_touch, __ATOMIC_SEQ_CST)) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	siglongjmp(touch_jmp, 1);
-}
-
-static void catch_sigbus(void)
-{
-	struct sigaction sa = { .sa_handler = sigbus_handler };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-}
-
 static void map_bars(struct holder *h)
 {
 	struct vfio_region_info r;
@@ -114,12 +92,12 @@ static void touch_maps(struct holder *h, unsigned int seed)
 			continue;
 		off = ((size_t)rand_r(&seed) % h->map_len[i]) & ~(size_t)3;
 		p = (uint32_t *)((uint8_t *)h->map[i] + off);
-		__atomic_store_n(&in_touch, 1, __ATOMIC_SEQ_CST);
-		if (sigsetjmp(touch_jmp, 1))
+		vfio_sigbus_arm(true);
+		if (sigsetjmp(vfio_sigbus_jmp, 1))
 			atomic_fetch_add(&h->sigbus, 1);
 		else	/* atomic: a real load, every time */
 			(void)__atomic_load_n(p, __ATOMIC_RELAXED);
-		__atomic_store_n(&in_touch, 0, __ATOMIC_SEQ_CST);
+		vfio_sigbus_arm(false);
 		atomic_fetch_add(&h->faults, 1);
 	}
 }
@@ -217,7 +195,7 @@ static int do_hold(const char *bdf, int argc, char **argv)
 		printf("hold: open %s: %s\n", bdf, err);
 		return 1;
 	}
-	catch_sigbus();
+	vfio_sigbus_catch();
 	map_bars(&h);
 	touch_maps(&h, 1);
 	if (irq)
@@ -282,7 +260,7 @@ static int do_reset_race(const char *bdf, int argc, char **argv)
 		vfio_pci_dev_close(&h.dev);
 		return 0;
 	}
-	catch_sigbus();
+	vfio_sigbus_catch();
 	map_bars(&h);
 	for (i = 0; i < NUM_BARS; i++)
 		mapped += !!h.map[i];

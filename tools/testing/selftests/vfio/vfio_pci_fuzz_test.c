@@ -48,7 +48,6 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -599,19 +598,6 @@ static void op_config_write(struct fuzz_thread *t)
 	note(t, n);
 }
 
-static __thread sigjmp_buf touch_jmp;
-static __thread int in_touch;	/* atomics: the handler reads it */
-
-static void sigbus_handler(int sig)
-{
-	if (!__atomic_load_n(&in_touch, __ATOMIC_SEQ_CST)) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	siglongjmp(touch_jmp, 1);
-}
-
 static void op_mmap_touch(struct fuzz_thread *t)
 {
 	struct fuzz_ctx *c = t->ctx;
@@ -635,8 +621,8 @@ static void op_mmap_touch(struct fuzz_thread *t)
 		return;
 
 	touches = 1 + rnd_below(t, 8);
-	__atomic_store_n(&in_touch, 1, __ATOMIC_SEQ_CST);
-	if (sigsetjmp(touch_jmp, 1)) {
+	vfio_sigbus_arm(true);
+	if (sigsetjmp(vfio_sigbus_jmp, 1)) {
 		t->sigbus++;
 		goto out;
 	}
@@ -650,7 +636,7 @@ static void op_mmap_touch(struct fuzz_thread *t)
 			__atomic_store_n(p, (uint32_t)rnd(t), __ATOMIC_RELAXED);
 	}
 out:
-	__atomic_store_n(&in_touch, 0, __ATOMIC_SEQ_CST);
+	vfio_sigbus_arm(false);
 	munmap(map, len);
 }
 
@@ -1058,7 +1044,6 @@ int main(int argc, char **argv)
 {
 	static struct fuzz_ctx ctx;
 	static struct fuzz_thread th[MAX_THREADS];
-	struct sigaction sa = { .sa_handler = sigbus_handler };
 	char err[VFIO_UTIL_ERRLEN];
 	struct timespec t0, t1;
 	unsigned int i, j, failures = 0;
@@ -1079,8 +1064,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (ctx.vendor == EDU_VENDOR && ctx.device == EDU_DEVICE)
 		ctx.allow_dma = true;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
+	vfio_sigbus_catch();
 
 	printf("# fuzzing %s (%04x:%04x, %u regions, %u irq indexes)",
 	       bdf, ctx.vendor, ctx.device, ctx.num_regions, ctx.num_irqs);

@@ -172,19 +172,6 @@ static int new_efd(void)
 	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
-/* The eventfd's counter after waiting up to @ms for it; 0 if none. */
-static uint64_t wait_efd(int efd, int ms)
-{
-	struct pollfd pfd = { .fd = efd, .events = POLLIN };
-	uint64_t cnt = 0;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return 0;
-	if (read(efd, &cnt, sizeof(cnt)) != sizeof(cnt))
-		return 0;
-	return cnt;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -403,11 +390,11 @@ static void loopback_single(struct __test_metadata *_metadata, int fd,
 	ASSERT_GE(efd, 0);
 	ASSERT_EQ(0, set_eventfd(fd, index, efd)) TH_LOG("index %u", index);
 	EXPECT_EQ(0, irq_none(fd, index, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("index %u", index);
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("index %u", index);
 	EXPECT_EQ(0, irq_bool(fd, index, VFIO_IRQ_SET_ACTION_TRIGGER, 1));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("index %u", index);
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("index %u", index);
 	EXPECT_EQ(0, irq_bool(fd, index, VFIO_IRQ_SET_ACTION_TRIGGER, 0));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("index %u", index);
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("index %u", index);
 	EXPECT_EQ(0, irq_disable(fd, index));
 	close(efd);
 }
@@ -433,7 +420,7 @@ static void loopback_vectors(struct __test_metadata *_metadata, int fd,
 				      i, 1));
 		for (j = 0; j < n; j++)
 			EXPECT_EQ(i == j ? 1ULL : 0ULL,
-				  wait_efd(efds[j], i == j ? EVENT_MS : 0))
+				  vfio_eventfd_wait(efds[j], i == j ? EVENT_MS : 0))
 				TH_LOG("index %u: fired %u, looked at %u",
 				       index, i, j);
 	}
@@ -444,7 +431,7 @@ static void loopback_vectors(struct __test_metadata *_metadata, int fd,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, n, bools, n));
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(bools[i] ? 1ULL : 0ULL,
-			  wait_efd(efds[i], bools[i] ? EVENT_MS : 0));
+			  vfio_eventfd_wait(efds[i], bools[i] ? EVENT_MS : 0));
 	EXPECT_EQ(0, irq_disable(fd, index));
 	EXPECT_EQ(-EINVAL, irq_none(fd, index, VFIO_IRQ_SET_ACTION_TRIGGER,
 				    0, 1) ? -errno : 0)
@@ -494,7 +481,7 @@ TEST_F(irq, indexes_exclude_each_other)
 		EXPECT_EQ(-EINVAL, irq_disable(fd, other) ? -errno : 0);
 		EXPECT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX,
 				      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
-		EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS));
+		EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS));
 		/* An eventfd of -1 keeps INTx enabled, without a signal. */
 		EXPECT_EQ(0, set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX, -1));
 		EXPECT_EQ(-EINVAL, enable_err(fd, other, efd2));
@@ -546,19 +533,19 @@ TEST_F(irq, vector_eventfd_changes)
 	fds[1] = a;
 	ASSERT_EQ(0, set_eventfds(fd, index, 0, 2, fds));
 	EXPECT_EQ(0, irq_none(fd, index, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2));
-	EXPECT_EQ(2ULL, wait_efd(a, EVENT_MS));
+	EXPECT_EQ(2ULL, vfio_eventfd_wait(a, EVENT_MS));
 	/* Swap vector 1 to its own eventfd, then drop vector 0 with -1. */
 	fds[0] = -1;
 	fds[1] = b;
 	ASSERT_EQ(0, set_eventfds(fd, index, 0, 2, fds));
 	EXPECT_EQ(0, irq_none(fd, index, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2));
-	EXPECT_EQ(0ULL, wait_efd(a, QUIET_MS));
-	EXPECT_EQ(1ULL, wait_efd(b, EVENT_MS));
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(a, QUIET_MS));
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(b, EVENT_MS));
 	/* Any negative fd leaves a vector without eventfd, as upstream. */
 	fds[0] = -2;
 	EXPECT_EQ(0, set_eventfds(fd, index, 1, 1, fds));
 	EXPECT_EQ(0, irq_none(fd, index, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2));
-	EXPECT_EQ(0ULL, wait_efd(b, QUIET_MS));
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(b, QUIET_MS));
 	EXPECT_EQ(0, irq_disable(fd, index));
 out:
 	close(a);
@@ -705,7 +692,7 @@ TEST_F(irq, bad_input)
 			  ARRAY_SIZE(bad_cases_intx_on), efd, notefd, closedfd);
 		ASSERT_EQ(0, set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX, efd));
 		EXPECT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, TRIG, 0, 1));
-		EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS));
+		EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS));
 		EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_INTX_IRQ_INDEX));
 	}
 
@@ -731,7 +718,7 @@ TEST_F(irq, bad_input)
 					       EV | TRIG, 0, 2, big, 8));
 		EXPECT_EQ(0, irq_none(fd, VFIO_PCI_MSIX_IRQ_INDEX, TRIG, 0,
 				      2));
-		EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS));
+		EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS));
 		/* count past the table */
 		for (i = 0; i <= MAX_VECTORS; i++)
 			big[i] = -1;
@@ -751,7 +738,7 @@ TEST_F(irq, bad_input)
 		ASSERT_EQ(0, edu_ack(&self->dev));
 		ASSERT_EQ(0, set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX, efd));
 		ASSERT_EQ(0, edu_raise(&self->dev));
-		EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS));
+		EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS));
 		ASSERT_EQ(0, edu_ack(&self->dev));
 		EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_INTX_IRQ_INDEX));
 	}
@@ -826,23 +813,23 @@ static void edu_automask(struct __test_metadata *_metadata,
 	if (how == BY_EVENTFD)
 		ASSERT_EQ(0, set_irqs(fd, VFIO_PCI_INTX_IRQ_INDEX, EV | UNMASK,
 				      0, 1, &uefd, 4));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("spurious INTx");
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("spurious INTx");
 
 	for (round = 0; round < 3; round++) {
 		ASSERT_EQ(0, edu_raise(dev));
-		EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS))
+		EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS))
 			TH_LOG("round %d: first interrupt", round);
 		check_mask_mechanism(_metadata, dev);
 		ASSERT_EQ(0, edu_raise(dev));
-		EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS))
+		EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS))
 			TH_LOG("round %d: delivered while automasked", round);
 		unmask(_metadata, fd, how, uefd);
-		EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS))
+		EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS))
 			TH_LOG("round %d: pending interrupt after unmask",
 			       round);
 		ASSERT_EQ(0, edu_ack(dev));
 		unmask(_metadata, fd, how, uefd);
-		EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS))
+		EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS))
 			TH_LOG("round %d: interrupt after ack", round);
 	}
 	EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_INTX_IRQ_INDEX));
@@ -885,36 +872,36 @@ TEST_F(irq, edu_intx_mask_and_command)
 	/* Masked by the user before anything happened. */
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, MASK, 0, 1));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("delivered while masked");
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("delivered while masked");
 	/* Loopback ignores the mask. */
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, TRIG, 0, 1));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS));
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS));
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("pending after unmask");
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("pending after unmask");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
 
 	/* BOOL 0 masks nothing. */
 	ASSERT_EQ(0, irq_bool(fd, VFIO_PCI_INTX_IRQ_INDEX, MASK, 0));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS));
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS));
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
 
 	/* BOOL 1 masks. */
 	ASSERT_EQ(0, irq_bool(fd, VFIO_PCI_INTX_IRQ_INDEX, MASK, 1));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS));
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS));
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("acked, yet delivered");
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("acked, yet delivered");
 
 	/* COMMAND.INTX_DISABLE set by the user holds the interrupt back. */
 	ASSERT_EQ(0, cmd_update(&self->dev, PCI_COMMAND_INTX_DISABLE, 0));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("delivered with DisINTx");
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("delivered with DisINTx");
 	ASSERT_EQ(0, cmd_update(&self->dev, 0, PCI_COMMAND_INTX_DISABLE));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("not delivered on clear");
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("not delivered on clear");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
 
@@ -925,8 +912,8 @@ TEST_F(irq, edu_intx_mask_and_command)
 		ASSERT_GE(efd2, 0);
 		ASSERT_EQ(0, set_eventfd(fd, VFIO_PCI_INTX_IRQ_INDEX, efd2));
 		ASSERT_EQ(0, edu_raise(&self->dev));
-		EXPECT_EQ(1ULL, wait_efd(efd2, EVENT_MS));
-		EXPECT_EQ(0ULL, wait_efd(efd, 0));
+		EXPECT_EQ(1ULL, vfio_eventfd_wait(efd2, EVENT_MS));
+		EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, 0));
 		ASSERT_EQ(0, edu_ack(&self->dev));
 		close(efd2);
 	}
@@ -999,7 +986,7 @@ TEST_F(irq, edu_intx_masked_while_suspended)
 	check_mask_mechanism(_metadata, &self->dev);
 	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("not unmasked on resume");
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("not unmasked on resume");
 
 	/* Automasked and still asserted when the device goes to sleep. */
 	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
@@ -1007,18 +994,18 @@ TEST_F(irq, edu_intx_masked_while_suspended)
 		TH_LOG("edu did not runtime suspend in low-power mode");
 
 	ASSERT_EQ(8, write(uefd, &one, 8));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS))
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS))
 		TH_LOG("unmasked and delivered while suspended");
 	check_mask_mechanism(_metadata, &self->dev);
 	EXPECT_TRUE(wait_runtime_suspended(bdf, true))
 		TH_LOG("the unmask eventfd woke the device");
 
 	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS))
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS))
 		TH_LOG("the pending interrupt was not delivered on resume");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(8, write(uefd, &one, 8));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("interrupt after ack");
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("interrupt after ack");
 
 	/* The user's MASK outlives a suspend and resume. */
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, MASK, 0, 1));
@@ -1026,10 +1013,10 @@ TEST_F(irq, edu_intx_masked_while_suspended)
 	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
 	ASSERT_TRUE(wait_runtime_suspended(bdf, true));
 	ASSERT_EQ(0, low_power(fd, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS))
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS))
 		TH_LOG("resume unmasked what the user masked");
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("pending after unmask");
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("pending after unmask");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 
 	EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_INTX_IRQ_INDEX));
@@ -1049,12 +1036,12 @@ TEST_F(irq, edu_msi_every_raise)
 	/* MSI is edge-like: every raise is one message, no masking. */
 	for (i = 0; i < 5; i++) {
 		ASSERT_EQ(0, edu_raise(&self->dev));
-		EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("raise %d", i);
+		EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("raise %d", i);
 		ASSERT_EQ(0, edu_ack(&self->dev));
 	}
 	EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_MSI_IRQ_INDEX));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("MSI after disable");
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("MSI after disable");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	close(efd);
 }
@@ -1236,24 +1223,24 @@ TEST_F(irq, edu_storm)
 	 * interrupt left over from it (the distro module does the same):
 	 * allowed there, once, and unmasked; with DisINTx it is a failure.
 	 */
-	if (wait_efd(efd, QUIET_MS)) {
+	if (vfio_eventfd_wait(efd, QUIET_MS)) {
 		TH_LOG("one stale INTx after the storm");
 		EXPECT_TRUE(getenv("VFIO_IRQ_EXPECT_NOINTXMASK"));
 		ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK,
 				      0, 1));
-		EXPECT_EQ(0ULL, wait_efd(efd, QUIET_MS)) TH_LOG("stuck INTx");
+		EXPECT_EQ(0ULL, vfio_eventfd_wait(efd, QUIET_MS)) TH_LOG("stuck INTx");
 	}
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("final INTx lost");
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("final INTx lost");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(0, irq_none(fd, VFIO_PCI_INTX_IRQ_INDEX, UNMASK, 0, 1));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("second INTx lost");
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("second INTx lost");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(0, irq_disable(fd, VFIO_PCI_INTX_IRQ_INDEX));
 	ASSERT_EQ(0, set_eventfd(fd, VFIO_PCI_MSI_IRQ_INDEX, efd));
 	ASSERT_EQ(0, edu_raise(&self->dev));
-	EXPECT_EQ(1ULL, wait_efd(efd, EVENT_MS)) TH_LOG("final MSI lost");
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efd, EVENT_MS)) TH_LOG("final MSI lost");
 	ASSERT_EQ(0, edu_ack(&self->dev));
 	ASSERT_EQ(0, irq_disable(fd, VFIO_PCI_MSI_IRQ_INDEX));
 	close(efd);
@@ -1390,6 +1377,26 @@ static void vnet_setup(struct __test_metadata *_metadata,
 	ASSERT_GE(v->qmp, 0) TH_LOG("no QMP port");
 }
 
+/*
+ * vnet_setup(), then fetch the MSI-X index's info into @info and return
+ * how many of its vectors a test drives: all of them, up to MAX_VECTORS.
+ * Fails the test unless there are at least two.
+ */
+static unsigned int vnet_setup_msix(struct __test_metadata *_metadata,
+				    struct vfio_pci_dev *dev,
+				    const uint8_t *cfg, struct vnet *v,
+				    struct vfio_irq_info *info)
+{
+	unsigned int n;
+
+	vnet_setup(_metadata, dev, cfg, v);
+	ASSERT_EQ(0, vfio_irq_info(dev->device_fd, VFIO_PCI_MSIX_IRQ_INDEX,
+				   info));
+	n = info->count < MAX_VECTORS ? info->count : MAX_VECTORS;
+	ASSERT_GE(n, 2u);
+	return n;
+}
+
 static void vnet_fire_expect(struct __test_metadata *_metadata,
 			     struct vnet *v, const int32_t *efds,
 			     unsigned int n, unsigned int vec)
@@ -1398,11 +1405,11 @@ static void vnet_fire_expect(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, vnet_config_vector(v, vec));
 	ASSERT_EQ(0, vnet_toggle_link(v));
-	EXPECT_EQ(1ULL, wait_efd(efds[vec], EVENT_MS))
+	EXPECT_EQ(1ULL, vfio_eventfd_wait(efds[vec], EVENT_MS))
 		TH_LOG("vector %u: no interrupt from the device", vec);
 	for (j = 0; j < n; j++)
 		if (j != vec && efds[j] >= 0)
-			EXPECT_EQ(0ULL, wait_efd(efds[j], 0))
+			EXPECT_EQ(0ULL, vfio_eventfd_wait(efds[j], 0))
 				TH_LOG("vector %u fired for %u", j, vec);
 }
 
@@ -1416,10 +1423,7 @@ TEST_F(irq, virtio_msix_device_every_vector)
 
 	if (!self->virtio_net || !getenv("VFIO_IRQ_TEST_NETDEV"))
 		SKIP(return, "needs a modern virtio-net and VFIO_IRQ_TEST_NETDEV");
-	vnet_setup(_metadata, &self->dev, self->cfg, &v);
-	ASSERT_EQ(0, vfio_irq_info(fd, VFIO_PCI_MSIX_IRQ_INDEX, &info));
-	n = info.count < MAX_VECTORS ? info.count : MAX_VECTORS;
-	ASSERT_GE(n, 2u);
+	n = vnet_setup_msix(_metadata, &self->dev, self->cfg, &v, &info);
 	for (i = 0; i < n; i++) {
 		efds[i] = new_efd();
 		ASSERT_GE(efds[i], 0);
@@ -1436,7 +1440,7 @@ TEST_F(irq, virtio_msix_device_every_vector)
 	EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_MSIX_IRQ_INDEX));
 	ASSERT_EQ(0, vnet_toggle_link(&v));
 	for (i = 0; i < n; i++)
-		EXPECT_EQ(0ULL, wait_efd(efds[i], i ? 0 : QUIET_MS));
+		EXPECT_EQ(0ULL, vfio_eventfd_wait(efds[i], i ? 0 : QUIET_MS));
 	if (!v.link_up)
 		vnet_toggle_link(&v);
 	for (i = 0; i < n; i++)
@@ -1460,10 +1464,7 @@ TEST_F(irq, virtio_msix_grow_live)
 
 	if (!self->virtio_net || !getenv("VFIO_IRQ_TEST_NETDEV"))
 		SKIP(return, "needs a modern virtio-net and VFIO_IRQ_TEST_NETDEV");
-	vnet_setup(_metadata, &self->dev, self->cfg, &v);
-	ASSERT_EQ(0, vfio_irq_info(fd, VFIO_PCI_MSIX_IRQ_INDEX, &info));
-	n = info.count < MAX_VECTORS ? info.count : MAX_VECTORS;
-	ASSERT_GE(n, 2u);
+	n = vnet_setup_msix(_metadata, &self->dev, self->cfg, &v, &info);
 	for (i = 0; i < n; i++)
 		efds[i] = -1;
 	efds[0] = new_efd();
@@ -1488,7 +1489,7 @@ TEST_F(irq, virtio_msix_grow_live)
 		efds[k] = e;
 		/* Adding disturbed nobody... */
 		for (i = 0; i < k; i++)
-			EXPECT_EQ(0ULL, wait_efd(efds[i], 0));
+			EXPECT_EQ(0ULL, vfio_eventfd_wait(efds[i], 0));
 		/* ...the new vector and the oldest both deliver. */
 		vnet_fire_expect(_metadata, &v, efds, n, k);
 		vnet_fire_expect(_metadata, &v, efds, n, 0);
@@ -1552,7 +1553,7 @@ TEST_F(irq, err_on_aer_injection)
 			     sizeof(ans)));
 	TH_LOG("monitor: %s", ans);
 	EXPECT_EQ(NULL, strstr(ans, "rror")) TH_LOG("injection failed");
-	EXPECT_GE(wait_efd(efd, 20000), 1ULL) TH_LOG("no ERR event");
+	EXPECT_GE(vfio_eventfd_wait(efd, 20000), 1ULL) TH_LOG("no ERR event");
 	EXPECT_EQ(0, set_eventfd(fd, VFIO_PCI_ERR_IRQ_INDEX, -1));
 	close(qmp);
 	close(efd);
@@ -1598,7 +1599,7 @@ TEST_F(irq, req_on_unbind)
 			_exit(1);
 		_exit(0);
 	}
-	EXPECT_GE(wait_efd(efd, 20000), 1ULL) TH_LOG("no REQ event");
+	EXPECT_GE(vfio_eventfd_wait(efd, 20000), 1ULL) TH_LOG("no REQ event");
 	/* The unbind waits for us. */
 	usleep(200000);
 	EXPECT_EQ(0, waitpid(child, &status, WNOHANG))

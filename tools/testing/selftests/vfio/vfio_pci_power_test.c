@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -140,29 +139,10 @@ static void log_pm(struct __test_metadata *_metadata, const char *bdf)
 	TH_LOG("%s: runtime_status %s, power_state %s", bdf, status, state);
 }
 
-/* VFIO_DEVICE_FEATURE with an optional payload; returns 0 or -errno. */
-static int feature(int fd, uint32_t flags, const void *data, size_t len)
-{
-	struct vfio_device_feature *f;
-	int ret;
-
-	f = calloc(1, sizeof(*f) + len);
-	if (!f)
-		return -ENOMEM;
-	f->argsz = sizeof(*f) + len;
-	f->flags = flags;
-	if (len)
-		memcpy(f->data, data, len);
-	ret = ioctl(fd, VFIO_DEVICE_FEATURE, f);
-	ret = ret ? -errno : 0;
-	free(f);
-	return ret;
-}
-
 static int enter_low_power(int fd)
 {
-	return feature(fd, VFIO_DEVICE_FEATURE_SET |
-		       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0);
+	return vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0);
 }
 
 static int enter_low_power_wakeup(int fd, int efd)
@@ -171,26 +151,46 @@ static int enter_low_power_wakeup(int fd, int efd)
 		.wakeup_eventfd = efd,
 	};
 
-	return feature(fd, VFIO_DEVICE_FEATURE_SET |
-		       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
-		       &entry, sizeof(entry));
+	return vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+				   &entry, sizeof(entry));
 }
 
 static int exit_low_power(int fd)
 {
-	return feature(fd, VFIO_DEVICE_FEATURE_SET |
-		       VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0);
+	return vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0);
 }
 
 /* Has the eventfd been signalled within @ms?  Consumes the count. */
 static bool eventfd_fired(int efd, int ms)
 {
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t cnt;
+	return vfio_eventfd_wait(efd, ms) > 0;
+}
 
-	if (poll(&p, 1, ms) != 1)
-		return false;
-	return read(efd, &cnt, sizeof(cnt)) == sizeof(cnt) && cnt > 0;
+/*
+ * Put @dev into low-power mode with @efd as its wake-up eventfd and wait
+ * until it has runtime suspended to D3hot; the test fails if it does not.
+ */
+static void suspend_with_wakeup(struct __test_metadata *_metadata,
+				struct vfio_pci_dev *dev, int efd)
+{
+	ASSERT_EQ(0, enter_low_power_wakeup(dev->device_fd, efd));
+	if (!wait_pm(dev->bdf, "suspended", "D3hot"))
+		log_pm(_metadata, dev->bdf);
+	ASSERT_TRUE(attr_is(dev->bdf, "power_state", "D3hot"));
+}
+
+/*
+ * After a wake-up, the device must be up and stay up: check it is still
+ * runtime active in D0 half a second later.
+ */
+static void expect_stays_awake(struct __test_metadata *_metadata,
+			       const char *bdf)
+{
+	usleep(500 * 1000);
+	EXPECT_TRUE(attr_is(bdf, "power/runtime_status", "active"));
+	EXPECT_TRUE(attr_is(bdf, "power_state", "D0"));
 }
 
 static int sysfs_write(const char *bdf, const char *attr, const char *val)
@@ -275,62 +275,62 @@ TEST_F(power, feature_flags)
 	int efd;
 
 	/* PROBE answers for exactly the operations a feature supports. */
-	EXPECT_EQ(0, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-			     VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0));
-	EXPECT_EQ(0, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-			     VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
-			     NULL, 0));
-	EXPECT_EQ(0, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-			     VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0));
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-				   VFIO_DEVICE_FEATURE_GET |
-				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
-				   NULL, 0));
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_GET |
-				   VFIO_DEVICE_FEATURE_LOW_POWER_EXIT,
-				   NULL, 0));
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_GET |
-				   VFIO_DEVICE_FEATURE_SET |
-				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
-				   NULL, 0));
+	EXPECT_EQ(0, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					 VFIO_DEVICE_FEATURE_SET |
+					 VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0));
+	EXPECT_EQ(0, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					 VFIO_DEVICE_FEATURE_SET |
+					 VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+					 NULL, 0));
+	EXPECT_EQ(0, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					 VFIO_DEVICE_FEATURE_SET |
+					 VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					       VFIO_DEVICE_FEATURE_GET |
+					       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
+					       NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_GET |
+					       VFIO_DEVICE_FEATURE_LOW_POWER_EXIT,
+					       NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_GET |
+					       VFIO_DEVICE_FEATURE_SET |
+					       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
+					       NULL, 0));
 	/* Neither GET nor SET nor PROBE. */
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
-				   NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
+					       NULL, 0));
 
 	/* Features this device does not have. */
-	EXPECT_EQ(-ENOTTY, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-				   VFIO_DEVICE_FEATURE_SET | 0xfff0, NULL, 0));
-	EXPECT_EQ(-ENOTTY, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-				   VFIO_DEVICE_FEATURE_GET |
-				   VFIO_DEVICE_FEATURE_MIGRATION, NULL, 0));
+	EXPECT_EQ(-ENOTTY, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					       VFIO_DEVICE_FEATURE_SET | 0xfff0, NULL, 0));
+	EXPECT_EQ(-ENOTTY, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					       VFIO_DEVICE_FEATURE_GET |
+					       VFIO_DEVICE_FEATURE_MIGRATION, NULL, 0));
 	/* Only a PF has a VF token. */
-	EXPECT_EQ(-ENOTTY, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-				   VFIO_DEVICE_FEATURE_SET |
-				   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
-				   uuid, sizeof(uuid)));
+	EXPECT_EQ(-ENOTTY, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					       VFIO_DEVICE_FEATURE_SET |
+					       VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
+					       uuid, sizeof(uuid)));
 
 	/* The wake-up variant needs its payload and a real eventfd. */
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_SET |
-				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
-				   &entry, sizeof(entry) - 1));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+					       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+					       &entry, sizeof(entry) - 1));
 	entry.wakeup_eventfd = -1;
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_SET |
-				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
-				   &entry, sizeof(entry)));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+					       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+					       &entry, sizeof(entry)));
 	entry.wakeup_eventfd = fd;	/* a file, but not an eventfd */
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_SET |
-				   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
-				   &entry, sizeof(entry)));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+					       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+					       &entry, sizeof(entry)));
 	efd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, efd);
 	close(efd);			/* now a number that is no file */
 	entry.wakeup_eventfd = efd;
-	EXPECT_EQ(-EBADF, feature(fd, VFIO_DEVICE_FEATURE_SET |
-				  VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
-				  &entry, sizeof(entry)));
+	EXPECT_EQ(-EBADF, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+					      VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+					      &entry, sizeof(entry)));
 
 	/* None of the refused requests engaged low power. */
 	usleep(300 * 1000);
@@ -407,10 +407,7 @@ TEST_F(power, wakeup_by_user_ioctl)
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 	ASSERT_LE(0, efd);
-	ASSERT_EQ(0, enter_low_power_wakeup(fd, efd));
-	if (!wait_pm(self->dev.bdf, "suspended", "D3hot"))
-		log_pm(_metadata, self->dev.bdf);
-	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+	suspend_with_wakeup(_metadata, &self->dev, efd);
 	EXPECT_FALSE(eventfd_fired(efd, 0));
 
 	/* Any ioctl resumes it, which is a wake-up. */
@@ -418,9 +415,7 @@ TEST_F(power, wakeup_by_user_ioctl)
 	EXPECT_TRUE(eventfd_fired(efd, PM_TIMEOUT_MS));
 
 	/* The wake-up ended low-power mode: the device stays up. */
-	usleep(500 * 1000);
-	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
-	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	expect_stays_awake(_metadata, self->dev.bdf);
 	EXPECT_FALSE(eventfd_fired(efd, 0));
 	EXPECT_EQ(0, exit_low_power(fd));
 
@@ -443,17 +438,12 @@ TEST_F(power, wakeup_by_user_read)
 
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, vfio_region_info(fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg));
-	ASSERT_EQ(0, enter_low_power_wakeup(fd, efd));
-	if (!wait_pm(self->dev.bdf, "suspended", "D3hot"))
-		log_pm(_metadata, self->dev.bdf);
-	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+	suspend_with_wakeup(_metadata, &self->dev, efd);
 
 	ASSERT_EQ(2, pread(fd, &vendor, sizeof(vendor),
 			   cfg.offset + PCI_VENDOR_ID));
 	EXPECT_TRUE(eventfd_fired(efd, PM_TIMEOUT_MS));
-	usleep(500 * 1000);
-	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
-	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	expect_stays_awake(_metadata, self->dev.bdf);
 	EXPECT_EQ(0, exit_low_power(fd));
 	close(efd);
 }
@@ -464,16 +454,11 @@ TEST_F(power, wakeup_by_host)
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 	ASSERT_LE(0, efd);
-	ASSERT_EQ(0, enter_low_power_wakeup(fd, efd));
-	if (!wait_pm(self->dev.bdf, "suspended", "D3hot"))
-		log_pm(_metadata, self->dev.bdf);
-	ASSERT_TRUE(attr_is(self->dev.bdf, "power_state", "D3hot"));
+	suspend_with_wakeup(_metadata, &self->dev, efd);
 
 	EXPECT_EQ(0, host_wake(self->dev.bdf));
 	EXPECT_TRUE(eventfd_fired(efd, PM_TIMEOUT_MS));
-	usleep(500 * 1000);
-	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
-	EXPECT_TRUE(attr_is(self->dev.bdf, "power_state", "D0"));
+	expect_stays_awake(_metadata, self->dev.bdf);
 	EXPECT_EQ(0, exit_low_power(fd));
 	close(efd);
 }

@@ -128,47 +128,30 @@ static int try_open(int group_fd, const char *bdf, const char *opts)
 	return 0;
 }
 
-static int feature(int fd, uint32_t flags, const void *data, size_t len)
-{
-	struct vfio_device_feature *f;
-	int ret;
-
-	f = calloc(1, sizeof(*f) + len);
-	if (!f)
-		return -ENOMEM;
-	f->argsz = sizeof(*f) + len;
-	f->flags = flags;
-	if (len)
-		memcpy(f->data, data, len);
-	ret = ioctl(fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
-	free(f);
-	return ret;
-}
-
 static int set_token(int fd, const uint8_t token[16])
 {
-	return feature(fd, VFIO_DEVICE_FEATURE_SET |
-		       VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, token, 16);
+	return vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+				   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, token, 16);
 }
 
 TEST_F(sriov, token_feature)
 {
 	int fd = self->pf.device_fd;
 
-	EXPECT_EQ(0, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-			     VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, NULL, 0));
+	EXPECT_EQ(0, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					 VFIO_DEVICE_FEATURE_SET |
+					 VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, NULL, 0));
 	/* Never readable: it may be the previous user's secret. */
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_PROBE |
-				   VFIO_DEVICE_FEATURE_GET |
-				   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, NULL, 0));
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_GET |
-				   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
-				   token_a, 16));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+					       VFIO_DEVICE_FEATURE_GET |
+					       VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_GET |
+					       VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
+					       token_a, 16));
 	/* A UUID is 16 bytes. */
-	EXPECT_EQ(-EINVAL, feature(fd, VFIO_DEVICE_FEATURE_SET |
-				   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
-				   token_a, 15));
+	EXPECT_EQ(-EINVAL, vfio_device_feature(fd, VFIO_DEVICE_FEATURE_SET |
+					       VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
+					       token_a, 15));
 	EXPECT_EQ(0, set_token(fd, token_a));
 	EXPECT_EQ(0, try_open(self->vf_group_fd, self->vf_bdf,
 			      " vf_token=" TOKEN_A));
@@ -199,9 +182,9 @@ TEST_F(sriov, vf_open_needs_token)
 	vf = get_fd(g, vf_bdf, " vf_token=" TOKEN_A);
 	ASSERT_LE(0, vf);
 	/* A VF has no token of its own. */
-	EXPECT_EQ(-ENOTTY, feature(vf, VFIO_DEVICE_FEATURE_PROBE |
-				   VFIO_DEVICE_FEATURE_SET |
-				   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, NULL, 0));
+	EXPECT_EQ(-ENOTTY, vfio_device_feature(vf, VFIO_DEVICE_FEATURE_PROBE |
+					       VFIO_DEVICE_FEATURE_SET |
+					       VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, NULL, 0));
 	close(vf);
 
 	/* A new token replaces the old one for later opens. */

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,4 +338,62 @@ unsigned int pci_find_cap(const uint8_t *cfg, unsigned int cap_id)
 		pos = cfg[pos + PCI_CAP_LIST_NEXT] & ~3u;
 	}
 	return 0;
+}
+
+int vfio_device_feature(int device_fd, uint32_t flags, const void *data,
+			size_t len)
+{
+	struct vfio_device_feature *f;
+	int ret;
+
+	f = calloc(1, sizeof(*f) + len);
+	if (!f)
+		return -ENOMEM;
+	f->argsz = sizeof(*f) + len;
+	f->flags = flags;
+	if (len)
+		memcpy(f->data, data, len);
+	ret = ioctl(device_fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
+	free(f);
+	return ret;
+}
+
+uint64_t vfio_eventfd_wait(int efd, int ms)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t cnt = 0;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	if (read(efd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return 0;
+	return cnt;
+}
+
+__thread sigjmp_buf vfio_sigbus_jmp;
+/* Read by the signal handler: accessed with atomics only. */
+static __thread int vfio_sigbus_armed;
+
+static void vfio_sigbus_handler(int sig)
+{
+	if (!__atomic_load_n(&vfio_sigbus_armed, __ATOMIC_SEQ_CST)) {
+		/* Not expected here: die of it as if nobody had caught it. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	siglongjmp(vfio_sigbus_jmp, 1);
+}
+
+void vfio_sigbus_catch(void)
+{
+	struct sigaction sa = { .sa_handler = vfio_sigbus_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+void vfio_sigbus_arm(bool armed)
+{
+	__atomic_store_n(&vfio_sigbus_armed, armed, __ATOMIC_SEQ_CST);
 }

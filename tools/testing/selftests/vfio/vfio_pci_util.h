@@ -8,6 +8,7 @@
 #ifndef VFIO_PCI_SELFTEST_UTIL_H
 #define VFIO_PCI_SELFTEST_UTIL_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,5 +87,36 @@ int sysfs_config_size(const char *bdf, uint64_t *size);
  * the offset of capability @cap_id, or 0 when it is absent.
  */
 unsigned int pci_find_cap(const uint8_t *cfg, unsigned int cap_id);
+
+/*
+ * VFIO_DEVICE_FEATURE with @flags and a payload of @len bytes from @data
+ * (none when @len is 0).  Returns 0 or -errno.
+ */
+int vfio_device_feature(int device_fd, uint32_t flags, const void *data,
+			size_t len);
+
+/*
+ * Wait up to @ms milliseconds for @efd to be signalled and read it.
+ * Returns the counter read, or 0 when nothing arrived in time.
+ */
+uint64_t vfio_eventfd_wait(int efd, int ms);
+
+/*
+ * Touching a BAR mapping may raise SIGBUS (memory decode off, a reset or
+ * a removal in progress), which tests that race such events count as an
+ * outcome.  vfio_sigbus_catch() installs a handler that, while the calling
+ * thread has armed it, jumps back to the thread's vfio_sigbus_jmp; a
+ * SIGBUS while it is not armed still kills the program.  Usage:
+ *
+ *	vfio_sigbus_arm(true);
+ *	if (sigsetjmp(vfio_sigbus_jmp, 1))
+ *		... the access raised SIGBUS ...
+ *	else
+ *		... the access ...
+ *	vfio_sigbus_arm(false);
+ */
+extern __thread sigjmp_buf vfio_sigbus_jmp;
+void vfio_sigbus_catch(void);
+void vfio_sigbus_arm(bool armed);
 
 #endif /* VFIO_PCI_SELFTEST_UTIL_H */
