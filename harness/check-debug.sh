@@ -48,7 +48,10 @@ MKMODROOT_SRC=$dk/lib/modules/$kver \
 
 before=$(ls -d "$repo"/build/vm-runs/tests-* 2>/dev/null || :)
 rc=0
-VFIO_VM_KERNEL=$dk VFIO_VM_GCOV=1 VFIO_SELFTESTS_DIR=$build/selftests \
+# Tests run several times slower under KASAN and lockdep, and a kmemleak
+# scan follows each: triple every VM's time limit.
+VM_TIMEOUT_SCALE=3 VFIO_VM_KERNEL=$dk VFIO_VM_GCOV=1 \
+	VFIO_SELFTESTS_DIR=$build/selftests \
 	"$here/run-vm-tests" -v --modroot "$build/modroot" "$@" || rc=$?
 run=
 # The new run directory that is ours: others may start runs meanwhile, so
