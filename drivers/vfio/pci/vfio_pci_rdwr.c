@@ -503,17 +503,19 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 }
 
 /*
- * Copy up to a page of the ROM into @bounce.  The ROM is mapped, and its
- * decode enabled, only for the duration of the copy, so that it never
- * decodes behind the user's back.
+ * Copy up to a page of the ROM BAR into @bounce.  The ROM is mapped, and
+ * its decode enabled, only for the duration of the copy, so that it never
+ * decodes behind the user's back.  The BAR is usually larger than the
+ * image in it; past the image it reads as all ones, like erased flash (and
+ * like upstream vfio-pci, whose users may read the whole BAR).
  */
 static ssize_t vfio_pci_rom_fetch(struct vfio_pci_core_device *vdev,
 				  void *bounce, loff_t pos, size_t count)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	void __iomem *rom;
+	size_t size, image;
 	ssize_t ret;
-	size_t size;
 
 	down_read(&vdev->memory_lock);
 	if (!vfio_pci_memory_enabled(vdev)) {
@@ -525,12 +527,13 @@ static ssize_t vfio_pci_rom_fetch(struct vfio_pci_core_device *vdev,
 		ret = -EIO;
 		goto out_unlock;
 	}
-	if (pos >= size) {
-		ret = 0;
-	} else {
-		ret = min_t(size_t, count, size - pos);
-		memcpy_fromio(bounce, rom + pos, ret);
+	image = 0;
+	if (pos < size) {
+		image = min_t(size_t, count, size - pos);
+		memcpy_fromio(bounce, rom + pos, image);
 	}
+	memset(bounce + image, 0xff, count - image);
+	ret = count;
 	pci_unmap_rom(pdev, rom);
 out_unlock:
 	up_read(&vdev->memory_lock);
