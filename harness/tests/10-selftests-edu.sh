@@ -1,17 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# vm-devices: edu,e1000e,pci-testdev
+# vm-devices: edu,e1000e-rom,pci-testdev
 #
 # Run the kselftests of tools/testing/selftests/vfio inside the VM:
 # vfio_pci_device_test against every device listed below, and
 # vfio_pci_edu_test against the edu device, each device bound to vfio-pci
-# through driver_override the way a user would.
+# through driver_override the way a user would.  e1000e keeps QEMU's
+# option ROM (iPXE), so its ROM region is read whole and compared with the
+# image the host reads through sysfs.
 #
 # By default the loaded vfio-pci modules must be our out-of-tree build
 # (harness/vm mounts build/modroot).  VFIO_TEST_DISTRO=1 runs the same
 # tests against the distro's modules instead, which is how the tests are
 # checked to describe upstream behaviour:
-#     harness/vm --devices edu,e1000e,pci-testdev --modroot /  -- \
+#     harness/vm --devices edu,e1000e-rom,pci-testdev --modroot /  -- \
 #         env VFIO_TEST_DISTRO=1 harness/tests/10-selftests-edu.sh
 #
 # The test programs come from build/selftests (harness/build-selftests.sh);

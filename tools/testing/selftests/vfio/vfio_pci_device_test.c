@@ -10,7 +10,9 @@
  * vfio-pci (together with the rest of its IOMMU group).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -459,6 +461,85 @@ TEST_F(vfio_pci_device, bar_regions_match_sysfs)
 	}
 }
 
+/*
+ * The host's view of the ROM image, through the sysfs "rom" attribute
+ * (reads are enabled by writing 1 to it).  Returns the image size read, or
+ * -1.
+ */
+static ssize_t sysfs_read_rom(const char *bdf, uint8_t *buf, size_t len)
+{
+	char path[256];
+	ssize_t n, total = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/rom", bdf);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	if (pwrite(fd, "1", 1, 0) != 1) {
+		close(fd);
+		return -1;
+	}
+	while ((size_t)total < len) {
+		n = pread(fd, buf + total, len - total, total);
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	if (pwrite(fd, "0", 1, 0) != 1)
+		total = -1;
+	close(fd);
+	return total;
+}
+
+/*
+ * Read the whole ROM region in pieces that straddle page boundaries and
+ * compare it with the image the host reads from sysfs; past the image the
+ * BAR reads as all ones.
+ */
+static void check_rom_contents(struct __test_metadata *_metadata,
+			       struct vfio_pci_dev *dev, uint64_t size)
+{
+	uint8_t *host = calloc(1, size), *user = calloc(1, size), b;
+	uint16_t cmd;
+	ssize_t image;
+	uint64_t off, n;
+
+	ASSERT_NE(NULL, host);
+	ASSERT_NE(NULL, user);
+	/* Like any memory BAR, the ROM answers only with decode on. */
+	ASSERT_EQ(2, vfio_region_read(dev, VFIO_PCI_CONFIG_REGION_INDEX,
+				      PCI_COMMAND, &cmd, 2));
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, vfio_region_write(dev, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, 2));
+
+	image = sysfs_read_rom(dev->bdf, host, size);
+	ASSERT_GT(image, 2) TH_LOG("no ROM image readable through sysfs");
+	EXPECT_EQ(0x55, host[0]);
+	EXPECT_EQ(0xaa, host[1]);
+	memset(host + image, 0xff, size - image);
+
+	for (off = 0; off < size; off += n) {
+		n = size - off < 3000 ? size - off : 3000;
+		ASSERT_EQ((ssize_t)n, vfio_region_read(dev,
+						       VFIO_PCI_ROM_REGION_INDEX,
+						       off, user + off, n))
+			TH_LOG("ROM read of %llu bytes at %#llx",
+			       (unsigned long long)n, (unsigned long long)off);
+	}
+	EXPECT_EQ(0, memcmp(host, user, size));
+	printf("# ROM: %zd byte image in a %llu byte BAR read back intact\n",
+	       image, (unsigned long long)size);
+
+	errno = 0;
+	EXPECT_EQ(-1, vfio_region_read(dev, VFIO_PCI_ROM_REGION_INDEX, size,
+				       &b, 1));
+	EXPECT_EQ(EINVAL, errno);
+	free(host);
+	free(user);
+}
+
 TEST_F(vfio_pci_device, rom_region)
 {
 	const struct sysfs_resource *r = &self->res[VFIO_PCI_ROM_REGION_INDEX];
@@ -474,6 +555,7 @@ TEST_F(vfio_pci_device, rom_region)
 	} else {
 		EXPECT_EQ(r->size, info.size);
 		EXPECT_EQ((uint32_t)VFIO_REGION_INFO_FLAG_READ, info.flags);
+		check_rom_contents(_metadata, &self->dev, info.size);
 	}
 
 	/* The ROM is never writable. */
