@@ -26,10 +26,10 @@
  * How this rules out the known races:
  *  - Masking from outside SET_IRQS vs teardown (CVE-2024-26810): the
  *    config-space, virqfd and runtime PM paths touch INTx only under
- *    irqlock after checking vdev->intx.  Teardown first disables the unmask virqfd (which
- *    waits for its handler and deferred work), then masks the line and
- *    unpublishes vdev->intx under irqlock, and only then frees the irq and
- *    the context.
+ *    irqlock after checking vdev->intx.  Teardown first disables the
+ *    unmask virqfd (which waits for its handler and deferred work), then
+ *    masks the line and unpublishes vdev->intx under irqlock, and only then
+ *    frees the irq and the context.
  *  - Eventfd teardown vs delivery (CVE-2024-26812): the INTx handler is
  *    requested once per enable.  The trigger is read under irqlock inside
  *    an RCU read-side section and signalled after irqlock is dropped, in
@@ -274,9 +274,21 @@ out:
 	return ret;
 }
 
-/* Mask or unmask on the user's behalf, from process context. */
-static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
-				     bool masked)
+/* The reasons for masking INTx that process context changes. */
+enum vfio_pci_intx_reason {
+	VFIO_PCI_INTX_USER_MASK,	/* MASK/UNMASK actions: intx->masked */
+	VFIO_PCI_INTX_SUSPENDED,	/* runtime PM: intx->suspended */
+	VFIO_PCI_INTX_COMMAND,		/* the user's COMMAND.INTX_DISABLE */
+};
+
+/*
+ * Record a change of one reason for masking (@on: it applies now) and
+ * bring the device in line, delivering an interrupt that unmasking found
+ * pending.  The COMMAND bit lives in the virtual config space, which the
+ * caller has already updated: @on is ignored for it.
+ */
+static void vfio_pci_intx_update(struct vfio_pci_core_device *vdev,
+				 enum vfio_pci_intx_reason reason, bool on)
 {
 	struct eventfd_ctx *trigger = NULL;
 	unsigned long flags;
@@ -284,7 +296,10 @@ static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
 	rcu_read_lock();
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	if (vdev->intx) {
-		vdev->intx->masked = masked;
+		if (reason == VFIO_PCI_INTX_USER_MASK)
+			vdev->intx->masked = on;
+		else if (reason == VFIO_PCI_INTX_SUSPENDED)
+			vdev->intx->suspended = on;
 		if (vfio_pci_intx_sync(vdev))
 			trigger = vfio_pci_intx_trigger(vdev);
 	}
@@ -302,16 +317,7 @@ static void vfio_pci_intx_set_masked(struct vfio_pci_core_device *vdev,
  */
 void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev)
 {
-	struct eventfd_ctx *trigger = NULL;
-	unsigned long flags;
-
-	rcu_read_lock();
-	spin_lock_irqsave(&vdev->irqlock, flags);
-	if (vdev->intx && vfio_pci_intx_sync(vdev))
-		trigger = vfio_pci_intx_trigger(vdev);
-	spin_unlock_irqrestore(&vdev->irqlock, flags);
-	vfio_pci_intx_fire(trigger);
-	rcu_read_unlock();
+	vfio_pci_intx_update(vdev, VFIO_PCI_INTX_COMMAND, false);
 }
 
 /**
@@ -329,19 +335,7 @@ void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev)
 void vfio_pci_intx_set_suspended(struct vfio_pci_core_device *vdev,
 				 bool suspended)
 {
-	struct eventfd_ctx *trigger = NULL;
-	unsigned long flags;
-
-	rcu_read_lock();
-	spin_lock_irqsave(&vdev->irqlock, flags);
-	if (vdev->intx) {
-		vdev->intx->suspended = suspended;
-		if (vfio_pci_intx_sync(vdev))
-			trigger = vfio_pci_intx_trigger(vdev);
-	}
-	spin_unlock_irqrestore(&vdev->irqlock, flags);
-	vfio_pci_intx_fire(trigger);
-	rcu_read_unlock();
+	vfio_pci_intx_update(vdev, VFIO_PCI_INTX_SUSPENDED, suspended);
 }
 
 /*
@@ -546,7 +540,7 @@ static int vfio_pci_intx_set_mask(struct vfio_pci_core_device *vdev,
 	}
 	if (type == VFIO_IRQ_SET_DATA_BOOL && !*(u8 *)data)
 		return 0;
-	vfio_pci_intx_set_masked(vdev, mask);
+	vfio_pci_intx_update(vdev, VFIO_PCI_INTX_USER_MASK, mask);
 	return 0;
 }
 

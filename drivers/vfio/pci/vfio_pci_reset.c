@@ -477,7 +477,7 @@ out_fds:
  * Slot or bus reset of everything VFIO_DEVICE_GET_PCI_HOT_RESET_INFO
  * lists.  A group-opened device passes group fds covering every affected
  * function; a cdev-opened one passes none and must hold all of them in its
- * iommufd context (untested here: the Debian kernel has no IOMMUFD).
+ * iommufd context.
  *
  * Return: 0; -EINVAL for bad arguments, an affected function that is not
  * bound to vfio-pci-core or not owned, a fd that is not a vfio group;
