@@ -171,49 +171,6 @@ void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 
 /**
- * vfio_pci_reset_function - reset the function with BAR mappings blocked
- * @vdev: the device
- *
- * The device lock, and the upstream bridge's in case the reset ends up as a
- * secondary bus reset, are only tried: an unbind of this device holds its
- * lock while it waits for the user to close, so a blocking lock here could
- * wait for ever.  The caller gets -EAGAIN and may retry.  Also called for
- * FLRs the user starts through config space, with the config lock held.
- *
- * memory_lock is taken before the device locks.  Holding a device lock
- * blocks config space access, and mmap faults read COMMAND with
- * memory_lock held for read: waiting for memory_lock while holding the
- * device lock would deadlock against them.
- *
- * Return: 0, -EAGAIN if a lock was contended, or the reset's error.
- */
-int vfio_pci_reset_function(struct vfio_pci_core_device *vdev)
-{
-	struct pci_dev *pdev = vdev->pdev;
-	struct pci_dev *bridge = pci_upstream_bridge(pdev);
-	int ret = -EAGAIN;
-
-	vfio_pci_memory_lock_and_zap(vdev);
-	if (bridge && !pci_dev_trylock(bridge))
-		goto out_memory;
-	if (!pci_dev_trylock(pdev))
-		goto out_bridge;
-
-	/* The reset loses config space; the user's view of it must not. */
-	pci_save_state(pdev);
-	ret = __pci_reset_function_locked(pdev);
-	pci_restore_state(pdev);
-
-	pci_dev_unlock(pdev);
-out_bridge:
-	if (bridge)
-		pci_dev_unlock(bridge);
-out_memory:
-	up_write(&vdev->memory_lock);
-	return ret;
-}
-
-/**
  * vfio_pci_core_disable - undo vfio_pci_core_enable() at last close
  * @vdev: the device
  *

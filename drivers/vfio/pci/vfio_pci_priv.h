@@ -28,7 +28,6 @@ static inline bool vfio_pci_is_vga(struct pci_dev *pdev)
 /* vfio_pci_core.c */
 extern bool vfio_pci_nointxmask;
 extern bool vfio_pci_disable_vga;
-int vfio_pci_reset_function(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_config.c */
 int vfio_pci_config_init(struct vfio_pci_core_device *vdev);
@@ -160,6 +159,7 @@ void vfio_pci_igd_user_view(struct vfio_pci_igd_opregion *op,
 #endif
 
 /* vfio_pci_reset.c */
+int vfio_pci_reset_function(struct vfio_pci_core_device *vdev);
 void vfio_pci_dev_set_reset_if_idle(struct vfio_pci_core_device *closing);
 long vfio_pci_ioctl_get_pci_hot_reset_info(struct vfio_pci_core_device *vdev,
 					   void __user *arg);

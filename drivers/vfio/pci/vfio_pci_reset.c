@@ -1,5 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Resets of devices owned by vfio-pci-core.
+ *
+ * Single-function resets (VFIO_DEVICE_RESET, an FLR the user starts through
+ * the PCI Express or Advanced Features capability, the resets at open and at
+ * last close) all go through vfio_pci_reset_function().  It runs the PCI
+ * core's reset sequence, so the driver bound to the device (vfio-pci or a
+ * variant built on the core) sees reset_prepare() before the reset and
+ * reset_done() after it; variants that track device state, migration state
+ * for one, rely on that pairing.
+ *
  * Resets that reach beyond one function: the slot or bus reset a device set
  * gets once its last user is gone, and the user-requested "hot reset"
  * (VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_PCI_HOT_RESET).
@@ -17,6 +27,10 @@
  * owns, proven by group file descriptors (legacy group/container API) or by
  * having them all in its iommufd context (device cdev API).
  *
+ * Every reset starts from D0: a function in D3hot may ignore or refuse a
+ * reset (a PM reset is defined from D0 only), and a NoSoftRst- function
+ * must get the state it lost in D3hot back before the reset saves it.
+ *
  * Every member of a vfio device set whose id is a pci_slot or pci_bus is a
  * vfio_pci_core_device: only vfio_pci_assign_dev_set() uses such ids.
  */
@@ -30,6 +44,47 @@
 #include <linux/vfio_pci_core.h>
 
 #include "vfio_pci_priv.h"
+
+/**
+ * vfio_pci_reset_function - reset one function with BAR access blocked
+ * @vdev: the device
+ *
+ * Brings the function to D0 and resets it through the PCI core, which calls
+ * the bound driver's reset_prepare() and reset_done() around the reset and
+ * saves and restores config space across it.  BAR mappings are zapped and
+ * memory_lock is held for write throughout, so user accesses wait (or
+ * fault) until the function is usable again.
+ *
+ * The device lock is only tried: an unbind of this device holds it while
+ * waiting for the user to close, so blocking on it here could wait for
+ * ever.  A function without any reset method is refused before anything
+ * is locked or woken.
+ *
+ * memory_lock is taken before the device lock.  Holding the device lock
+ * blocks config space access, and mmap faults check decode with
+ * memory_lock held for read: the other order would deadlock against them.
+ * Called with the config space lock held for FLRs the user starts there.
+ *
+ * Return: 0; -ENOTTY if the function cannot be reset on its own; -EAGAIN
+ * if the device lock is contended (the caller may retry); or the reset's
+ * error.
+ */
+int vfio_pci_reset_function(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int ret;
+
+	if (!pdev->reset_methods[0])
+		return -ENOTTY;
+
+	vfio_pci_memory_lock_and_zap(vdev);
+	ret = vfio_pci_set_power_state(vdev, PCI_D0);
+	if (ret)
+		pci_dbg(pdev, "not in D0 for reset: %d\n", ret);
+	ret = pci_try_reset_function(pdev);
+	up_write(&vdev->memory_lock);
+	return ret;
+}
 
 /*
  * A walk over the reset domain of a device: @fn is called with @data for
@@ -163,7 +218,8 @@ static int vfio_pci_dev_set_pm_get(struct vfio_device_set *dev_set)
  * BAR memory: each member's memory_lock is held for write and its BAR
  * mappings are zapped, so users fault and wait until the reset is over.
  * The PCI core saves and restores the config space of every function
- * around the reset.  Caller holds the set's lock and has checked that the
+ * around the reset and calls each bound driver's reset_prepare() and
+ * reset_done().  Caller holds the set's lock and has checked that the
  * domain may be reset.
  *
  * The memory_locks are all of one lock class; taking several is safe
@@ -184,6 +240,8 @@ static int vfio_pci_reset_domain(struct vfio_pci_core_device *vdev)
 	list_for_each_entry(cur, &dev_set->device_list, vdev.dev_set_list) {
 		down_write_nest_lock(&cur->memory_lock, &dev_set->lock);
 		vfio_pci_zap_bar_mmaps(cur);
+		/* A user may have left its function in D3hot through PMCSR. */
+		vfio_pci_set_power_state(cur, PCI_D0);
 	}
 
 	ret = pci_reset_bus(vdev->pdev);
