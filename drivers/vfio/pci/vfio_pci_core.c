@@ -117,6 +117,12 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 	ret = vfio_pci_power_open(vdev);
 	if (ret)
 		return ret;
+	/*
+	 * The state saved below is what the device goes back to at last
+	 * close: it must not have bus mastering on, whatever a previous
+	 * driver left behind.
+	 */
+	pci_clear_master(pdev);
 	ret = pci_enable_device(pdev);
 	if (ret)
 		goto err_power;
