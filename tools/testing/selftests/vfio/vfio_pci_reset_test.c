@@ -107,6 +107,34 @@ static uint32_t mapped_read(uint32_t *reg, long *faults)
 	return val;
 }
 
+/*
+ * With VFIO_SELFTESTS_RESET_HOOKS=1 the functions are bound to the counting
+ * variant driver: remember the reset_prepare/reset_done counts of @bdf.
+ */
+static void hooks_mark(struct __test_metadata *_metadata, const char *bdf,
+		       struct vfio_reset_hooks *mark)
+{
+	if (vfio_reset_hooks_wanted())
+		ASSERT_EQ(0, vfio_reset_hooks_read(bdf, mark))
+			TH_LOG("%s keeps no reset counts", bdf);
+}
+
+/* Both counts of @bdf grew by exactly @n since *@mark, which moves on. */
+static void hooks_grew(struct __test_metadata *_metadata, const char *bdf,
+		       struct vfio_reset_hooks *mark, uint64_t n)
+{
+	struct vfio_reset_hooks now;
+
+	if (!vfio_reset_hooks_wanted())
+		return;
+	ASSERT_EQ(0, vfio_reset_hooks_read(bdf, &now));
+	EXPECT_EQ(n, now.prepare - mark->prepare)
+		TH_LOG("%s: reset_prepare count off", bdf);
+	EXPECT_EQ(n, now.done - mark->done)
+		TH_LOG("%s: reset_done count off", bdf);
+	*mark = now;
+}
+
 /* ---- function_reset: nvme with FLR ---- */
 
 FIXTURE(function_reset) {
@@ -407,6 +435,7 @@ TEST_F(hot_reset, info_too_small)
 /* The owner of the group resets both functions and their mappings. */
 TEST_F(hot_reset, owner_resets_both)
 {
+	struct vfio_reset_hooks hooks0 = {}, hooks1 = {};
 	int32_t gfd = self->p.dev.group_fd;
 	int32_t twice[2] = { gfd, gfd };
 	struct vfio_region_info bar0;
@@ -430,7 +459,11 @@ TEST_F(hot_reset, owner_resets_both)
 	EXPECT_NE(0, mapped_read(&regs[1], &faults));
 	EXPECT_EQ(0, faults) TH_LOG("a mapped page faulted again");
 
+	hooks_mark(_metadata, self->p.dev.bdf, &hooks0);
+	hooks_mark(_metadata, self->p.bdf1, &hooks1);
 	ASSERT_EQ(0, hot_reset(self->p.dev.device_fd, &gfd, 1, 0, 0));
+	hooks_grew(_metadata, self->p.dev.bdf, &hooks0, 1);
+	hooks_grew(_metadata, self->p.bdf1, &hooks1, 1);
 	EXPECT_EQ(0, testdev_selected(self->p.dev.device_fd));
 	EXPECT_EQ(0, testdev_selected(self->p.fd1));
 	EXPECT_EQ(0, mapped_read(&regs[1], &faults));
@@ -551,24 +584,37 @@ FIXTURE_TEARDOWN(set_reset)
 
 TEST_F(set_reset, reset_after_last_close)
 {
+	struct vfio_reset_hooks hooks0 = {}, hooks1 = {};
 	struct pair *p = &self->p;
 	int fd0;
 
 	ASSERT_EQ(0, testdev_select(p->dev.device_fd));
 	ASSERT_EQ(0, testdev_select(p->fd1));
+	hooks_mark(_metadata, p->dev.bdf, &hooks0);
+	hooks_mark(_metadata, p->bdf1, &hooks1);
 
 	/* Function 1 is still open: closing function 0 resets nothing. */
 	close(p->dev.device_fd);
 	p->dev.device_fd = -1;
+	hooks_grew(_metadata, p->dev.bdf, &hooks0, 0);
+	hooks_grew(_metadata, p->bdf1, &hooks1, 0);
 	fd0 = ioctl(p->dev.group_fd, VFIO_GROUP_GET_DEVICE_FD, p->dev.bdf);
 	ASSERT_LE(0, fd0);
 	EXPECT_EQ(1, testdev_selected(fd0)) TH_LOG("reset while in use");
 	EXPECT_EQ(1, testdev_selected(p->fd1));
+	/*
+	 * The open tried a function reset, which the PCI core may begin
+	 * (reset_prepare and reset_done run) before it finds that no method
+	 * works for a function that shares its bus.
+	 */
+	hooks_mark(_metadata, p->dev.bdf, &hooks0);
 
 	/* Both closed: the slot is reset, and the next user sees it. */
 	close(fd0);
 	close(p->fd1);
 	p->fd1 = -1;
+	hooks_grew(_metadata, p->dev.bdf, &hooks0, 1);
+	hooks_grew(_metadata, p->bdf1, &hooks1, 1);
 	fd0 = ioctl(p->dev.group_fd, VFIO_GROUP_GET_DEVICE_FD, p->dev.bdf);
 	ASSERT_LE(0, fd0);
 	p->fd1 = ioctl(p->dev.group_fd, VFIO_GROUP_GET_DEVICE_FD, p->bdf1);

@@ -397,3 +397,20 @@ void vfio_sigbus_arm(bool armed)
 {
 	__atomic_store_n(&vfio_sigbus_armed, armed, __ATOMIC_SEQ_CST);
 }
+
+int vfio_reset_hooks_read(const char *bdf, struct vfio_reset_hooks *hooks)
+{
+	int ret;
+
+	ret = sysfs_read_u64(bdf, "reset_prepare_count", &hooks->prepare);
+	if (!ret)
+		ret = sysfs_read_u64(bdf, "reset_done_count", &hooks->done);
+	return ret;
+}
+
+bool vfio_reset_hooks_wanted(void)
+{
+	const char *v = getenv("VFIO_SELFTESTS_RESET_HOOKS");
+
+	return v && !strcmp(v, "1");
+}

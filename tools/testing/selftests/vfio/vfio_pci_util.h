@@ -119,4 +119,24 @@ extern __thread sigjmp_buf vfio_sigbus_jmp;
 void vfio_sigbus_catch(void);
 void vfio_sigbus_arm(bool armed);
 
+/*
+ * How often the driver bound to a device had its reset_prepare() and
+ * reset_done() error handlers called: the test-only variant driver of
+ * harness/tests/variant-fixture counts them in sysfs.
+ */
+struct vfio_reset_hooks {
+	uint64_t prepare;
+	uint64_t done;
+};
+
+/* Read the counts of @bdf; 0, or -errno when the driver keeps none. */
+int vfio_reset_hooks_read(const char *bdf, struct vfio_reset_hooks *hooks);
+
+/*
+ * Must the counts be checked?  Set VFIO_SELFTESTS_RESET_HOOKS=1 when the
+ * devices under test are bound to the counting driver; a test that wants
+ * them then fails if they cannot be read.
+ */
+bool vfio_reset_hooks_wanted(void);
+
 #endif /* VFIO_PCI_SELFTEST_UTIL_H */
