@@ -222,6 +222,8 @@ int vfio_pci_core_register_dev_region(struct vfio_pci_core_device *vdev,
 				      const struct vfio_pci_regops *ops,
 				      size_t size, u32 flags, void *data);
 int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev, int bar);
+int vfio_pci_config_virtualize(struct vfio_pci_core_device *vdev,
+			       unsigned int pos, unsigned int size, u32 val);
 ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 			       bool test_mem, void __iomem *io,
 			       char __user *buf, loff_t off, size_t count,

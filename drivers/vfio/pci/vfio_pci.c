@@ -16,7 +16,7 @@
 #include <linux/string.h>
 #include <linux/vfio_pci_core.h>
 
-#include "vfio_pci_priv.h"
+#include "vfio_pci_igd.h"
 
 static char ids[1024] __initdata;
 module_param_string(ids, ids, sizeof(ids), 0);
@@ -88,7 +88,8 @@ static int vfio_pci_add_igd_regions(struct vfio_pci_core_device *vdev)
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_VFIO_PCI_IGD) ||
-	    pdev->vendor != PCI_VENDOR_ID_INTEL || !vfio_pci_is_vga(pdev))
+	    pdev->vendor != PCI_VENDOR_ID_INTEL ||
+	    (pdev->class >> 8) != PCI_CLASS_DISPLAY_VGA)
 		return 0;
 	ret = vfio_pci_igd_init(vdev);
 	if (ret == -ENODEV)

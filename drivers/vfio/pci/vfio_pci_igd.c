@@ -24,7 +24,7 @@
 #include <linux/vfio_pci_core.h>
 #include <kunit/visibility.h>
 
-#include "vfio_pci_priv.h"
+#include "vfio_pci_igd.h"
 
 #define IGD_ASLS		0xfc	/* config register: OpRegion address */
 #define IGD_OPREGION_SIZE	SZ_8K

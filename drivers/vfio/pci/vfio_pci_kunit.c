@@ -17,6 +17,7 @@
 #include <linux/unaligned.h>
 #include <linux/uuid.h>
 
+#include "vfio_pci_igd.h"
 #include "vfio_pci_priv.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

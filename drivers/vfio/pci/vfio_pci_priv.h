@@ -37,8 +37,6 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 			   bool iswrite);
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 bool vfio_pci_intx_disabled_by_user(struct vfio_pci_core_device *vdev);
-int vfio_pci_config_virtualize(struct vfio_pci_core_device *vdev,
-			       unsigned int pos, unsigned int size, u32 val);
 
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
@@ -111,51 +109,11 @@ int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
 			      void __user *arg, size_t argsz);
 
 /*
- * vfio_pci_igd.c: part of vfio-pci.ko, not of the core, and only built with
- * CONFIG_VFIO_PCI_IGD; callers test IS_ENABLED(CONFIG_VFIO_PCI_IGD) first.
- */
-int vfio_pci_igd_init(struct vfio_pci_core_device *vdev);
-
-/**
- * struct vfio_pci_igd_opregion_hdr - what an IGD OpRegion header tells us
- * @version: major << 8 | minor
- * @rvda: raw VBT address: physical for 2.0, offset from the OpRegion after
- * @rvds: raw VBT size, 0 when there is no raw VBT
- */
-struct vfio_pci_igd_opregion_hdr {
-	u16	version;
-	u64	rvda;
-	u32	rvds;
-};
-
-/**
- * struct vfio_pci_igd_opregion - a mapped IGD OpRegion and its user view
- * @opregion: the OpRegion, 8 KiB
- * @vbt: the raw VBT, or NULL
- * @vbt_size: its size
- * @version: the version the user reads (little endian)
- * @rvda: the RVDA the user reads (little endian)
- */
-struct vfio_pci_igd_opregion {
-	void		*opregion;
-	void		*vbt;
-	u32		vbt_size;
-	__le16		version;
-	__le64		rvda;
-};
-
-/*
- * Pure helpers, static unless KUnit is enabled, exported then to
+ * A pure helper, static unless KUnit is enabled, exported then to
  * vfio_pci_kunit.c only (namespace EXPORTED_FOR_KUNIT_TESTING).
  */
 #if IS_ENABLED(CONFIG_KUNIT)
 int vfio_pci_parse_match_options(const char *opts, uuid_t *uuid);
-int vfio_pci_igd_parse_opregion(const u8 *hdr,
-				struct vfio_pci_igd_opregion_hdr *out);
-size_t vfio_pci_igd_source(const struct vfio_pci_igd_opregion *op,
-			   size_t pos, const u8 **src);
-void vfio_pci_igd_user_view(struct vfio_pci_igd_opregion *op,
-			    const struct vfio_pci_igd_opregion_hdr *hdr);
 #endif
 
 /* vfio_pci_reset.c */
