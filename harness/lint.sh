@@ -6,6 +6,7 @@
 # one invocation shows everything:
 #
 #   checkpatch  scripts/checkpatch.pl --strict on every source file we own
+#   kerneldoc   scripts/kernel-doc -Wall on our kernel C files and headers
 #   sparse      out-of-tree module build with C=2 CHECK=sparse
 #   w1          out-of-tree module build with W=1
 #
@@ -14,7 +15,7 @@
 # Diagnostics inside the distro's kernel headers are counted and shown as
 # "not ours" but do not fail the run: we cannot fix them.
 #
-# Usage: harness/lint.sh [--only checkpatch|sparse|w1]... [-v]
+# Usage: harness/lint.sh [--only checkpatch|kerneldoc|sparse|w1]... [-v]
 # Env:   REPO       tree to check (default: the repo this script is in)
 #        KVER       kernel to build against (default: KERNEL_ABI from
 #                   harness/kernel.env)
@@ -292,6 +293,30 @@ run_w1() {
 	report_build w1 "$rc" "$log" "$LINT_DIR/w1.ours" "$LINT_DIR/w1.others"
 }
 
+# Every kernel-doc comment complete (all members and parameters, return
+# values) and every comment that starts with the kernel-doc marker well
+# formed: the rst files pull these in.
+run_kerneldoc() {
+	local ksrc log=$LINT_DIR/kerneldoc.log n files
+	detail[kerneldoc]=$log
+	if ! ksrc=$("$here/ksrc.sh"); then
+		result[kerneldoc]="FAIL (no kernel source)"
+		return 1
+	fi
+	mapfile -t files < <(checkpatch_files | grep -v '^tools/' |
+			     grep -E '\.[ch]$')
+	(cd "$REPO" && "$ksrc/scripts/kernel-doc" -Wall -none "${files[@]}") \
+		>"$log" 2>&1 || true
+	n=$(grep -c 'warning\|error' "$log" || true)
+	if [ "$n" -ne 0 ]; then
+		result[kerneldoc]="FAIL ($n in ${#files[@]} files)"
+		echo "---- kernel-doc findings:"
+		cat "$log"
+		return 1
+	fi
+	result[kerneldoc]="ok (${#files[@]} files)"
+}
+
 run_sparse() {
 	local dir=$LINT_DIR/sparse log=$LINT_DIR/sparse.log rc=0
 	if ! command -v sparse >/dev/null; then
@@ -313,8 +338,8 @@ run_sparse() {
 	report_build sparse "$rc" "$log" "$LINT_DIR/sparse.ours" "$LINT_DIR/sparse.others"
 }
 
-if want checkpatch || want sparse || want w1; then :; else
-	echo "lint.sh: --only takes checkpatch, sparse or w1" >&2
+if want checkpatch || want kerneldoc || want sparse || want w1; then :; else
+	echo "lint.sh: --only takes checkpatch, kerneldoc, sparse or w1" >&2
 	exit 2
 fi
 if { want sparse || want w1; } && [ ! -f "$KDIR/Makefile" ]; then
@@ -324,7 +349,7 @@ if { want sparse || want w1; } && [ ! -f "$KDIR/Makefile" ]; then
 fi
 
 start=$SECONDS
-for c in checkpatch sparse w1; do
+for c in checkpatch kerneldoc sparse w1; do
 	want "$c" || { result[$c]="skipped"; continue; }
 	t0=$SECONDS
 	"run_$c" || failed=1
@@ -333,7 +358,7 @@ done
 
 echo
 echo "==== lint summary for $REPO (kernel $KVER, builds: $LINT_BUILD)"
-for c in checkpatch sparse w1; do
+for c in checkpatch kerneldoc sparse w1; do
 	printf '  %-10s %s\n' "$c" "${result[$c]}"
 	[ -n "${detail[$c]:-}" ] && printf '  %-10s   log: %s\n' "" "${detail[$c]}"
 done

@@ -78,9 +78,56 @@ struct vfio_pci_region {
 
 /**
  * struct vfio_pci_core_device - state vfio-pci-core keeps for one device
+ * @vdev: the vfio device; a variant embeds this structure and reaches its
+ *	own one through container_of() on it
+ * @pdev: the PCI function
+ * @barmap: iomap of each BAR, made on first use by
+ *	vfio_pci_core_setup_barmap(), released at last close
+ * @bar_mmap_supported: which BARs the user may mmap, decided at open
+ * @mmap_pad: resource reserving the rest of the page behind a sub-page BAR
+ * @igate: serialises changes of the interrupt setup
+ * @irqlock: taken by the INTx hard-irq handler against masking from
+ *	process context
+ * @irq_type: the VFIO_PCI_*_IRQ_INDEX enabled, or VFIO_PCI_NUM_IRQS for none
+ * @ctx: per-vector interrupt contexts, indexed by vector
+ * @intx: INTx state while INTx is enabled
+ * @err_trigger: eventfd signalled on an AER error
+ * @req_trigger: eventfd signalled when the host wants the device back
+ * @cfg: the virtual config space, from open to last close
+ * @region: device-specific regions added by
+ *	vfio_pci_core_register_dev_region()
+ * @num_regions: how many of them
+ * @memory_lock: held for read around accesses that need memory decode,
+ *	for write while decode, power state or reset change
+ * @msi_qmax: number of MSI vectors the device has
+ * @msix_bar: BAR holding the MSI-X table, 0xff without MSI-X
+ * @msix_size: size of the MSI-X table in bytes
+ * @msix_offset: offset of the MSI-X table in its BAR
+ * @pci_2_3: INTx can be masked through COMMAND.INTX_DISABLE
+ * @nointx: the device offers no INTx to the user
+ * @reset_works: the function can be reset on its own
+ * @has_vga: the user gets the legacy VGA region
+ * @has_dyn_msix: MSI-X vectors can be added while MSI-X is enabled
+ * @disable_idle_d3: the device stays in D0 while nobody uses it
+ * @needs_reset: reset the device set once it is idle, since this function
+ *	could not be reset on its own at last close
+ * @pci_saved_state: config state saved at open, restored at last close
+ * @vf_token: the VF token of a PF with SR-IOV
+ * @sriov_pf_core_dev: the PF of a VF, when a vfio-pci-core driver owns it
+ * @nb: bus notifier of a PF, to set driver_override on its new VFs
+ * @sriov_pfs_item: entry in the list of PFs with such a notifier
+ * @sriov_active: the PF has VFs enabled
+ * @pm_wake_eventfd_ctx: eventfd signalled when a device in user-requested
+ *	low-power mode wakes up
+ * @pm_save: config state of a NoSoftRst- function while it is in D3hot
+ * @pm_runtime_engaged: the user asked for low-power mode
+ * @needs_pm_restore: the function loses its config state in D3hot
+ * @ioeventfds_lock: protects @ioeventfds_list and @ioeventfds_nr
+ * @ioeventfds_list: registered VFIO_DEVICE_IOEVENTFDs
+ * @ioeventfds_nr: how many of them
  *
  * Variant drivers may read @vdev, @pdev, @barmap and @irq_type; everything
- * else belongs to the core and is described in vfio_pci_priv.h terms.
+ * else belongs to the core.
  */
 struct vfio_pci_core_device {
 	/* Must stay first: vfio_alloc_device() checks the offset. */
@@ -132,12 +179,10 @@ struct vfio_pci_core_device {
 	bool				pci_2_3;
 	bool				nointx;
 	bool				reset_works;
-	bool				extended_caps;
 	bool				has_vga;
 	bool				has_dyn_msix;
 	bool				disable_idle_d3;
 	bool				needs_reset;
-	bool				virq_disabled;
 
 	/* State saved at open and restored at last close. */
 	struct pci_saved_state		*pci_saved_state;
@@ -170,6 +215,10 @@ struct vfio_pci_core_device {
 
 /**
  * enum vfio_pci_io_width - widest access vfio_pci_core_do_io_rw() may use
+ * @VFIO_PCI_IO_WIDTH_1: bytes only
+ * @VFIO_PCI_IO_WIDTH_2: up to 16 bits
+ * @VFIO_PCI_IO_WIDTH_4: up to 32 bits
+ * @VFIO_PCI_IO_WIDTH_8: up to 64 bits, where the architecture has them
  */
 enum vfio_pci_io_width {
 	VFIO_PCI_IO_WIDTH_1 = 1,
