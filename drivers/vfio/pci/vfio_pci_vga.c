@@ -12,6 +12,7 @@
  * kind of resource it touches; the arbiter routes the range to our device
  * (and away from the others) for that time.
  */
+#include <linux/aperture.h>
 #include <linux/io.h>
 #include <linux/pci.h>
 #include <linux/vgaarb.h>
@@ -142,8 +143,14 @@ static unsigned int vfio_pci_vga_decode(struct pci_dev *pdev, bool single_vga)
 }
 
 /**
- * vfio_pci_vga_register - tell the VGA arbiter about a VGA device we own
+ * vfio_pci_vga_register - take a VGA device from the console, tell the arbiter
  * @vdev: the device, being registered
+ *
+ * Firmware may have left a framebuffer in one of the device's BARs, and a
+ * generic framebuffer driver (simple-framebuffer, efifb, vesafb) may have
+ * claimed that memory for the console.  It would keep drawing into a
+ * device the user now owns, and its claim keeps us from requesting the BAR
+ * for mmap; such drivers are removed first.
  *
  * Return: 0 or a negative errno.
  */
@@ -155,6 +162,10 @@ int vfio_pci_vga_register(struct vfio_pci_core_device *vdev)
 
 	if (!vfio_pci_is_vga(pdev))
 		return 0;
+	ret = aperture_remove_conflicting_pci_devices(pdev,
+						      vdev->vdev.ops->name);
+	if (ret)
+		return ret;
 	ret = vga_client_register(pdev, vfio_pci_vga_decode);
 	if (ret)
 		return ret;

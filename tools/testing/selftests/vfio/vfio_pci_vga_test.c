@@ -6,11 +6,20 @@
  *
  * $VFIO_SELFTESTS_BDF names the VGA device.  With VFIO_VGA_EXPECT_NONE=1
  * (vfio-pci loaded with disable_vga=1) the region must not exist.
+ *
+ * Its framebuffer BAR (BAR0 of QEMU's standard VGA) can be mapped and
+ * written even when a firmware framebuffer console had claimed it before
+ * the device was bound (harness/tests/45-vga-framebuffer.sh boots with
+ * vga=0x317 for vesafb).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include <linux/pci_regs.h>
 
 #include <linux/vfio.h>
 
@@ -147,6 +156,36 @@ TEST_F(vga, access_cut_at_window_end)
 	n = vfio_region_read(&self->dev, VFIO_PCI_VGA_REGION_INDEX, 0x3dc,
 			     buf, sizeof(buf));
 	EXPECT_EQ(4, n);
+}
+
+/* The last page of the framebuffer takes a pattern through the mapping. */
+TEST_F(vga, framebuffer_bar_mmap)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_region_info bar;
+	uint16_t cmd;
+	uint32_t back;
+	uint8_t *fb;
+
+	ASSERT_EQ(0, vfio_region_info(self->dev.device_fd,
+				      VFIO_PCI_BAR0_REGION_INDEX, &bar));
+	ASSERT_LE(page, bar.size);
+	ASSERT_TRUE(bar.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	ASSERT_EQ(2, vfio_region_read(&self->dev, VFIO_PCI_CONFIG_REGION_INDEX,
+				      PCI_COMMAND, &cmd, 2));
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, vfio_region_write(&self->dev,
+				       VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, 2));
+
+	fb = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		  self->dev.device_fd, bar.offset + bar.size - page);
+	ASSERT_NE(MAP_FAILED, fb) TH_LOG("mmap of BAR0: %s", strerror(errno));
+	__atomic_store_n((uint32_t *)fb, 0x5a5aa5a5, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(4, vfio_region_read(&self->dev, VFIO_PCI_BAR0_REGION_INDEX,
+				      bar.size - page, &back, 4));
+	EXPECT_EQ(0x5a5aa5a5, back);
+	munmap(fb, page);
 }
 
 TEST_HARNESS_MAIN
