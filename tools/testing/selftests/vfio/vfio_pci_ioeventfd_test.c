@@ -51,14 +51,6 @@ static int ioeventfd(int device_fd, uint64_t offset, uint32_t flags,
 	return ioctl(device_fd, VFIO_DEVICE_IOEVENTFD, &req) ? -errno : 0;
 }
 
-/* Are the distro's modules under test?  (harness/tests sets this.) */
-static bool testing_distro(void)
-{
-	const char *v = getenv("VFIO_TEST_DISTRO");
-
-	return v && !strcmp(v, "1");
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -145,18 +137,6 @@ TEST_F(ioeventfd, bad_arguments)
 	EXPECT_EQ(-EINVAL, ioeventfd(fd, rom, 4, 0, efd, 0));
 	EXPECT_EQ(-EINVAL, ioeventfd(fd, end, 1, 0, efd, 0));
 	EXPECT_EQ(-EINVAL, ioeventfd(fd, end - 2, 4, 0, efd, 0));
-	/*
-	 * Region index -1: the distro's code takes the index as a signed
-	 * int, so -1 passes its "> BAR5" check and it indexes resource[-1]
-	 * and barmap[-1], registering a write to a wild address.  Ours
-	 * refuses; on the distro the registration is removed unfired.
-	 */
-	if (testing_distro()) {
-		EXPECT_EQ(0, ioeventfd(fd, UINT64_MAX, 1, 0, efd, 0));
-		EXPECT_EQ(0, ioeventfd(fd, UINT64_MAX, 1, 0, -1, 0));
-	} else {
-		EXPECT_EQ(-EINVAL, ioeventfd(fd, UINT64_MAX, 1, 0, efd, 0));
-	}
 	/* A BAR the device does not implement */
 	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX;
 	     i++) {
@@ -178,6 +158,22 @@ TEST_F(ioeventfd, bad_arguments)
 
 	/* Nothing was registered by any of that. */
 	EXPECT_EQ(-ENODEV, ioeventfd(fd, bar0, 4, 0, -1, 0));
+}
+
+/*
+ * Region index -1 (the top bits of the offset all set) is no BAR.  Code
+ * that takes the index as a signed number passes it as "not above BAR5"
+ * and registers a write to whatever lies before the BAR arrays; if that
+ * happens, the registration is removed again before anything fires it.
+ */
+TEST_F(ioeventfd, region_index_minus_one)
+{
+	int ret = ioeventfd(self->dev.device_fd, UINT64_MAX, 1, 0, self->efd,
+			    0);
+
+	if (!ret)
+		ioeventfd(self->dev.device_fd, UINT64_MAX, 1, 0, -1, 0);
+	EXPECT_EQ(-EINVAL, ret);
 }
 
 TEST_F(ioeventfd, duplicate_and_remove)

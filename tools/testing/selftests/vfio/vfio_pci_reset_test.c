@@ -44,14 +44,6 @@
 #define NVME_REG_INTMS		0x0c
 #define TESTDEV_HDR_LEN		32
 
-/* Are the distro's modules under test?  (harness/tests sets this.) */
-static bool testing_distro(void)
-{
-	const char *v = getenv("VFIO_TEST_DISTRO");
-
-	return v && !strcmp(v, "1");
-}
-
 static int region_rw(int device_fd, uint32_t index, uint64_t off, void *buf,
 		     size_t len, bool write)
 {
@@ -520,13 +512,17 @@ TEST_F(hot_reset, bad_arguments)
 	bad = dev_fd;
 	EXPECT_EQ(-EINVAL, hot_reset(dev_fd, &bad, 1, 0, 0));
 	EXPECT_EQ(1, testdev_selected(dev_fd)) TH_LOG("a failed call reset");
+}
 
-	/*
-	 * argsz too short for the fds it claims: the distro reads the array
-	 * beyond argsz anyway (and succeeds); we refuse.
-	 */
-	EXPECT_EQ(testing_distro() ? 0 : -EINVAL,
-		  hot_reset(dev_fd, &gfd, 1, 12, 0));
+/* argsz too short for the one group fd the call claims to carry. */
+TEST_F(hot_reset, argsz_short_of_fds)
+{
+	int32_t gfd = self->p.dev.group_fd;
+
+	ASSERT_EQ(0, testdev_select(self->p.dev.device_fd));
+	EXPECT_EQ(-EINVAL, hot_reset(self->p.dev.device_fd, &gfd, 1, 12, 0));
+	EXPECT_EQ(1, testdev_selected(self->p.dev.device_fd))
+		TH_LOG("reset with a group fd read beyond argsz");
 }
 
 /* With function 1 bound to another driver nobody may reset the pair. */
