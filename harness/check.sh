@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite, from a fresh machine: install what is missing, build,
-# lint, prove the Kbuild files in a kernel tree, then run every VM test.
+# lint, prove the Kbuild files in a kernel tree, run every VM test, then run
+# them again on the distro's modules and compare (harness/differential).
 #
 # Usage: harness/check.sh            (what `make check` and CI run)
 #        SKIP_INTREE=1 harness/check.sh   skip the in-tree build (slow first run)
@@ -40,7 +41,9 @@ stage lint harness/lint.sh
 if [ -z "${SKIP_INTREE:-}" ]; then
 	stage intree harness/intree-check.sh
 fi
-stage vm-tests harness/run-vm-tests -v
+stage vm-tests harness/run-vm-tests -v --rundir build/vm-runs/check-ours
+# The same tests on the distro's modules, compared check by check.
+stage differential harness/differential build/vm-runs/check-ours
 
 if [ "${#failed[@]}" -ne 0 ]; then
 	echo "check: FAILED stages: ${failed[*]}"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,e1000e,nvme,virtio-net,pci-testdev,ivshmem
+# vm-distro: no (checks the VM, not a vfio-pci build)
 #
 # Sanity check of the test VM itself, run by harness/run-vm-tests: every
 # requested device is there, each in an IOMMU group of its own, the

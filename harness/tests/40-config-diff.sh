@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,e1000e,nvme,virtio-net,pci-testdev,ivshmem
+# vm-distro: no (compares ours with the distro itself)
 #
 # Differential test of the config space a vfio-pci user sees.  In one VM,
 # the distro's in-tree vfio-pci-core/vfio-pci are loaded by path (modprobe

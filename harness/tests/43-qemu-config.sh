@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,e1000e,nvme,virtio-net,pci-testdev,ivshmem
+# vm-distro: no (compares ours with the distro itself)
 # vm-timeout: 1500
 #
 # QEMU inside the VM must read the same config space through our vfio-pci

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu
+# vm-distro: no (the KUnit suites test our code only)
 #
 # The KUnit tests of vfio-pci (drivers/vfio/pci/vfio_pci_kunit.c): loading
 # vfio_pci_kunit.ko runs its suites, which report in KTAP on the kernel log.
