@@ -207,7 +207,9 @@ static bool vfio_pci_pad_subpage_bar(struct vfio_pci_core_device *vdev,
  * @vdev: the device, being opened
  *
  * Memory BARs of at least a page are mappable; smaller ones when the rest of
- * their page can be reserved.  I/O port BARs never are.
+ * their page can be reserved.  I/O port BARs never are, and no BAR is on
+ * platforms that cannot map device memory into user space safely
+ * (CONFIG_VFIO_PCI_MMAP off): there the user goes through read and write.
  */
 void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev)
 {
@@ -218,6 +220,8 @@ void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev)
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		len = pci_resource_len(pdev, bar);
 		vdev->bar_mmap_supported[bar] = false;
+		if (!IS_ENABLED(CONFIG_VFIO_PCI_MMAP))
+			continue;
 		if (!len || !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
 			continue;
 		if (len >= PAGE_SIZE)
