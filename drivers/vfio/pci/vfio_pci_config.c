@@ -371,8 +371,9 @@ static void cfg_setup_header(struct vfio_pci_core_device *vdev)
 			(PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
 
 	/*
-	 * CAP_LIST is ours.  The error bits are write-one-to-clear, which
-	 * upstream vfio-pci does not allow; clearing them is harmless.
+	 * CAP_LIST is ours.  The error bits are write-one-to-clear, as the
+	 * PCI spec defines them; a user clearing the errors it saw is
+	 * harmless.
 	 */
 	cfg_allow(cfg, PCI_STATUS, 2, PCI_STATUS_CAP_LIST, 0);
 	cfg_mark_w1c(cfg, PCI_STATUS, 2, PCI_STATUS_PARITY |
@@ -428,7 +429,7 @@ static int cap_write_pm(struct vfio_pci_core_device *vdev, unsigned int base,
 		PCI_D0, PCI_D1, PCI_D2, PCI_D3hot
 	};
 
-	/* As upstream: a write starting at PMCSR requests a state. */
+	/* Only a write that starts at PMCSR carries a power state. */
 	if (pos != base + PCI_PM_CTRL)
 		return 0;
 	cfg_set_power_state(vdev, states[val & PCI_PM_CTRL_STATE_MASK]);
@@ -516,9 +517,9 @@ static unsigned int cap_len_msi(struct vfio_pci_core_device *vdev,
 
 /*
  * The enable bit sticks only while SET_IRQS has MSI enabled.  The queue
- * size is clamped to zero, as upstream vfio-pci clamps it for a user that
- * has not enabled MSI yet.  Multiple message capable shows the device's
- * value and is read-only (upstream lets the user overwrite it).
+ * size (Multiple Message Enable) reads as zero until then: the vectors a
+ * user may use are the ones it asked for.  Multiple Message Capable shows
+ * the device's value and is read-only: it describes the device.
  */
 static int cap_write_msi(struct vfio_pci_core_device *vdev, unsigned int base,
 			 unsigned int pos, unsigned int size, u32 val)

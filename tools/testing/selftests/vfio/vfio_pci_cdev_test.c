@@ -270,12 +270,10 @@ TEST_F(cdev, hot_reset_by_devid)
 	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
 	uint32_t id;
 
-	if (ioctl(self->fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hi)) {
-		if (errno == ENOTTY)
-			SKIP(return, "no hot reset support in this build");
-		SKIP(return, "GET_PCI_HOT_RESET_INFO: %s (no slot/bus reset?)",
-		     strerror(errno));
-	}
+	/* Each test device sits alone behind a root port: a bus reset works. */
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hi))
+		TH_LOG("GET_PCI_HOT_RESET_INFO: %s", strerror(errno));
+	EXPECT_EQ(1, hi.info.count);
 	ASSERT_TRUE(hi.info.flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID)
 		TH_LOG("an iommufd-bound device reports device IDs");
 	EXPECT_TRUE(hi.info.flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED);
