@@ -26,7 +26,7 @@ harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$harness/tests/lib/selftest-lib.sh"
 
 require_vm
-need_selftests vfio_pci_device_test vfio_pci_edu_test
+need_selftests vfio_pci_device_test vfio_pci_edu_test vfio_pci_dma_test
 # name -> vendor:device as QEMU 7.2 presents them.
 devs=(edu e1000e pci-testdev)
 declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3 [pci-testdev]=1b36:0005)
@@ -46,6 +46,8 @@ for name in "${devs[@]}"; do
 done
 if [ -n "${bdf_of[edu]:-}" ]; then
 	run_selftest vfio_pci_edu_test "vfio_pci_edu_test on edu (${bdf_of[edu]})" \
+		-- VFIO_SELFTESTS_BDF="${bdf_of[edu]}"
+	run_selftest vfio_pci_dma_test "type1 DMA on edu (${bdf_of[edu]})" \
 		-- VFIO_SELFTESTS_BDF="${bdf_of[edu]}"
 fi
 
