@@ -48,6 +48,13 @@
 				 FIXTURE_REGION_VENDOR)
 #define FIXTURE_REGION_SUBTYPE	1
 
+/* Any device, but only when driver_override names this driver. */
+static const struct pci_device_id fixture_ids[] = {
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
+	{ 0, }
+};
+MODULE_DEVICE_TABLE(pci, fixture_ids);
+
 /* Page offset inside a region, from a VMA's vm_pgoff. */
 #define FIXTURE_PGOFF_MASK	((1UL << (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT)) - 1)
 
@@ -208,23 +215,31 @@ err_disable:
 	return ret;
 }
 
+/*
+ * Only open_device is ours; the rest is the core's, as in any variant that
+ * has nothing to add to the uAPI itself.
+ */
 static const struct vfio_device_ops fixture_vfio_ops = {
 	.name		= "vfio-pci-variant-fixture",
-	.init		= vfio_pci_core_init_dev,
-	.release	= vfio_pci_core_release_dev,
 	.open_device	= fixture_open_device,
-	.close_device	= vfio_pci_core_close_device,
-	.ioctl		= vfio_pci_core_ioctl,
-	.device_feature	= vfio_pci_core_ioctl_feature,
+
 	.read		= vfio_pci_core_read,
 	.write		= vfio_pci_core_write,
+	.ioctl		= vfio_pci_core_ioctl,
 	.mmap		= vfio_pci_core_mmap,
-	.request	= vfio_pci_core_request,
+	.device_feature	= vfio_pci_core_ioctl_feature,
+
+	.close_device	= vfio_pci_core_close_device,
 	.match		= vfio_pci_core_match,
-	.bind_iommufd	= vfio_iommufd_physical_bind,
-	.unbind_iommufd	= vfio_iommufd_physical_unbind,
-	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.request	= vfio_pci_core_request,
+	.init		= vfio_pci_core_init_dev,
+	.release	= vfio_pci_core_release_dev,
+
+	/* Needed whenever the kernel has iommufd. */
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.bind_iommufd	= vfio_iommufd_physical_bind,
 };
 
 /* ---- Migration and dirty logging ops the core must refuse ---- */
@@ -371,28 +386,24 @@ err_put:
 
 static void fixture_remove(struct pci_dev *pdev)
 {
-	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct fixture_device *fix = pci_to_fixture(pdev);
 
-	vfio_pci_core_unregister_device(core);
-	vfio_put_device(&core->vdev);
+	/* Blocks until the last user has let go of the device. */
+	vfio_pci_core_unregister_device(&fix->core);
+	vfio_put_device(&fix->core.vdev);
 }
-
-/* Any device, but only when driver_override names this driver. */
-static const struct pci_device_id fixture_table[] = {
-	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
-	{}
-};
-MODULE_DEVICE_TABLE(pci, fixture_table);
 
 static struct pci_driver fixture_driver = {
 	.name			= "vfio-pci-variant-fixture",
-	.id_table		= fixture_table,
-	.probe			= fixture_probe,
-	.remove			= fixture_remove,
+	/* The counters appear with the binding and go with it. */
+	.dev_groups		= fixture_groups,
 	.err_handler		= &fixture_err_handlers,
 	.driver.pm		= &vfio_pci_core_pm_ops,
-	.dev_groups		= fixture_groups,
+	/* The device's DMA belongs to the vfio user, not to us. */
 	.driver_managed_dma	= true,
+	.probe			= fixture_probe,
+	.remove			= fixture_remove,
+	.id_table		= fixture_ids,
 };
 module_pci_driver(fixture_driver);
 
