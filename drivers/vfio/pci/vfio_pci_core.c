@@ -512,13 +512,43 @@ static int vfio_pci_assign_dev_set(struct vfio_pci_core_device *vdev)
 	return vfio_assign_device_set(&vdev->vdev, pdev->bus);
 }
 
+/*
+ * The vfio core calls whatever migration and dirty logging callbacks a
+ * driver offers without checking for NULL: a variant must offer the whole
+ * set or none.  Migration also needs the STOP_COPY flow, the one every
+ * migration user relies on.
+ */
+static int vfio_pci_check_ops(struct vfio_pci_core_device *vdev)
+{
+	const struct vfio_migration_ops *mig = vdev->vdev.mig_ops;
+	const struct vfio_log_ops *log = vdev->vdev.log_ops;
+	struct pci_dev *pdev = vdev->pdev;
+
+	if (mig && (!mig->migration_set_state || !mig->migration_get_state ||
+		    !mig->migration_get_data_size)) {
+		pci_err(pdev, "migration ops lack set_state, get_state or get_data_size\n");
+		return -EINVAL;
+	}
+	if (mig && !(vdev->vdev.migration_flags & VFIO_MIGRATION_STOP_COPY)) {
+		pci_err(pdev, "migration ops without VFIO_MIGRATION_STOP_COPY\n");
+		return -EINVAL;
+	}
+	if (log && (!log->log_start || !log->log_stop ||
+		    !log->log_read_and_clear)) {
+		pci_err(pdev, "dirty logging ops lack start, stop or read_and_clear\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /**
  * vfio_pci_core_register_device - make a bound device available to users
  * @vdev: the device, allocated with vfio_alloc_device() and set as the PCI
  *	device's driver data
  *
  * Return: 0 or a negative errno; -EINVAL for devices vfio-pci cannot
- * handle (bridges), -EBUSY for a PF whose VFs are enabled.
+ * handle (bridges) and for incomplete migration or dirty logging ops,
+ * -EBUSY for a PF whose VFs are enabled.
  */
 int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 {
@@ -530,6 +560,9 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 		return -EINVAL;
 	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL)
 		return -EINVAL;
+	ret = vfio_pci_check_ops(vdev);
+	if (ret)
+		return ret;
 	if (pci_num_vf(pdev)) {
 		pci_warn(pdev, "cannot take a PF whose VFs are enabled\n");
 		return -EBUSY;
