@@ -5,6 +5,7 @@
  * variant drivers (and vfio-pci itself, for Intel graphics) append after
  * them.
  */
+#include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/vfio_pci_core.h>
@@ -147,13 +148,21 @@ ssize_t vfio_pci_dev_region_rw(struct vfio_pci_core_device *vdev,
  * @index: region index, at least VFIO_PCI_NUM_REGIONS and already checked
  * @vma: the new mapping
  *
- * Return: 0 or a negative errno.
+ * Only shared mappings, as for BARs: a private one would give the user
+ * copy-on-write copies that stop tracking the region once written, and the
+ * pages behind a region may be device memory that must never be copied.
+ * Variants' mmap callbacks can rely on it.
+ *
+ * Return: 0 or a negative errno; -EINVAL for a private mapping or a region
+ * that cannot be mapped.
  */
 int vfio_pci_dev_region_mmap(struct vfio_pci_core_device *vdev,
 			     unsigned int index, struct vm_area_struct *vma)
 {
 	struct vfio_pci_region *region;
 
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
 	region = &vdev->region[index - VFIO_PCI_NUM_REGIONS];
 	if (!(region->flags & VFIO_REGION_INFO_FLAG_MMAP) ||
 	    !region->ops->mmap)
