@@ -171,6 +171,13 @@ struct vfio_pci_core_device {
 	 */
 	struct rw_semaphore		memory_lock;
 
+	/*
+	 * The expansion ROM, see vfio_pci_rdwr.c.  @rom_lock serialises every
+	 * mapping of the ROM: unmapping it turns the ROM BAR's decode off,
+	 * under any other reader too.  Taken before @memory_lock.
+	 */
+	struct mutex			rom_lock;
+
 	/* Capabilities found at enable time. */
 	u8				msi_qmax;
 	u8				msix_bar;

@@ -472,6 +472,7 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	spin_lock_init(&vdev->irqlock);
 	xa_init(&vdev->ctx);
 	init_rwsem(&vdev->memory_lock);
+	mutex_init(&vdev->rom_lock);
 	mutex_init(&vdev->ioeventfds_lock);
 	INIT_LIST_HEAD(&vdev->ioeventfds_list);
 	return 0;
@@ -487,6 +488,7 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 	struct vfio_pci_core_device *vdev = to_core_dev(core_vdev);
 
 	mutex_destroy(&vdev->igate);
+	mutex_destroy(&vdev->rom_lock);
 	mutex_destroy(&vdev->ioeventfds_lock);
 	xa_destroy(&vdev->ctx);
 }

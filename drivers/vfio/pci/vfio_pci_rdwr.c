@@ -505,9 +505,13 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 /*
  * Copy up to a page of the ROM BAR into @bounce.  The ROM is mapped, and
  * its decode enabled, only for the duration of the copy, so that it never
- * decodes behind the user's back.  The BAR is usually larger than the
- * image in it; past the image it reads as all ones, like erased flash (and
- * like upstream vfio-pci, whose users may read the whole BAR).
+ * decodes behind the user's back.  pci_unmap_rom() turns the ROM BAR's
+ * decode off again whatever other mapping of it exists, so one reader's
+ * unmap would pull the ROM from under another still copying: rom_lock
+ * keeps the map-copy-unmap sequences of the device from overlapping.
+ *
+ * The BAR is usually larger than the image in it; past the image it reads
+ * as all ones, like erased flash, so the user may read the whole BAR.
  */
 static ssize_t vfio_pci_rom_fetch(struct vfio_pci_core_device *vdev,
 				  void *bounce, loff_t pos, size_t count)
@@ -517,6 +521,7 @@ static ssize_t vfio_pci_rom_fetch(struct vfio_pci_core_device *vdev,
 	size_t size, image;
 	ssize_t ret;
 
+	mutex_lock(&vdev->rom_lock);
 	down_read(&vdev->memory_lock);
 	if (!vfio_pci_memory_enabled(vdev)) {
 		ret = -EIO;
@@ -537,6 +542,7 @@ static ssize_t vfio_pci_rom_fetch(struct vfio_pci_core_device *vdev,
 	pci_unmap_rom(pdev, rom);
 out_unlock:
 	up_read(&vdev->memory_lock);
+	mutex_unlock(&vdev->rom_lock);
 	return ret;
 }
 
