@@ -172,11 +172,14 @@ struct vfio_pci_core_device {
 	struct rw_semaphore		memory_lock;
 
 	/*
-	 * The expansion ROM, see vfio_pci_rdwr.c.  @rom_lock serialises every
-	 * mapping of the ROM: unmapping it turns the ROM BAR's decode off,
-	 * under any other reader too.  Taken before @memory_lock.
+	 * The expansion ROM, see vfio_pci_rdwr.c.  @rom_size is what the ROM
+	 * region reports: the ROM BAR's size if it held a valid image when
+	 * the device was opened, else 0.  @rom_lock serialises every mapping
+	 * of the ROM: unmapping it turns the ROM BAR's decode off, under any
+	 * other reader too.  Taken before @memory_lock.
 	 */
 	struct mutex			rom_lock;
+	size_t				rom_size;
 
 	/* Capabilities found at enable time. */
 	u8				msi_qmax;

@@ -167,12 +167,14 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_enable);
  * vfio_pci_core_finish_enable - last step of open_device
  * @vdev: the device
  *
- * Decides which BARs may be mmapped (vfio_pci_probe_mmaps()), once the
- * variant driver had its say about the device.
+ * Decides which BARs may be mmapped (vfio_pci_probe_mmaps()) and whether
+ * the ROM BAR holds an image (vfio_pci_rom_probe()), once the variant
+ * driver had its say about the device.
  */
 void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 {
 	vfio_pci_probe_mmaps(vdev);
+	vfio_pci_rom_probe(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 

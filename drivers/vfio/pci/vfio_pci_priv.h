@@ -44,6 +44,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 ssize_t vfio_pci_rom_read(struct vfio_pci_core_device *vdev,
 			  char __user *buf, size_t count, loff_t *ppos);
 void vfio_pci_release_barmaps(struct vfio_pci_core_device *vdev);
+void vfio_pci_rom_probe(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_mmap.c */
 int vfio_pci_bar_mmap(struct vfio_pci_core_device *vdev,

@@ -502,6 +502,51 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 	return done;
 }
 
+/**
+ * vfio_pci_rom_probe - decide the size the ROM region reports
+ * @vdev: the device, being opened
+ *
+ * A ROM BAR need not hold an image: the flash behind it may be blank, or
+ * the device may implement the BAR for an image it never got.  Only the
+ * image header the PCI Firmware Specification defines (0x55 0xAA, then a
+ * PCI data structure) says there is one, and pci_map_rom() looks for it.
+ * Without an image the region is reported empty, as for a device without
+ * a ROM BAR, rather than as a region whose every read fails.
+ *
+ * Looked at once per open, while the device is in D0 and no user owns
+ * its COMMAND register yet.  The ROM answers only with memory decode on,
+ * so decode is turned on for the look if it was off.
+ */
+void vfio_pci_rom_probe(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *rom;
+	size_t image;
+	u16 cmd;
+
+	vdev->rom_size = 0;
+	if (!pci_resource_len(pdev, PCI_ROM_RESOURCE))
+		return;
+
+	mutex_lock(&vdev->rom_lock);
+	down_write(&vdev->memory_lock);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_MEMORY);
+	rom = pci_map_rom(pdev, &image);
+	if (rom) {
+		vdev->rom_size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+		pci_unmap_rom(pdev, rom);
+	} else {
+		pci_dbg(pdev, "ROM BAR without a valid image: no ROM region\n");
+	}
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	up_write(&vdev->memory_lock);
+	mutex_unlock(&vdev->rom_lock);
+}
+
 /*
  * Copy up to a page of the ROM BAR into @bounce.  The ROM is mapped, and
  * its decode enabled, only for the duration of the copy, so that it never
@@ -563,7 +608,7 @@ ssize_t vfio_pci_rom_read(struct vfio_pci_core_device *vdev,
 			  char __user *buf, size_t count, loff_t *ppos)
 {
 	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	resource_size_t len = pci_resource_len(vdev->pdev, PCI_ROM_RESOURCE);
+	size_t len = vdev->rom_size;
 	size_t done = 0;
 	ssize_t got = 0;
 	void *bounce;

@@ -46,7 +46,7 @@ static int vfio_pci_bar_info(struct vfio_pci_core_device *vdev,
 static void vfio_pci_rom_info(struct vfio_pci_core_device *vdev,
 			      struct vfio_region_info *info)
 {
-	info->size = pci_resource_len(vdev->pdev, PCI_ROM_RESOURCE);
+	info->size = vdev->rom_size;
 	info->flags = info->size ? VFIO_REGION_INFO_FLAG_READ : 0;
 }
 
