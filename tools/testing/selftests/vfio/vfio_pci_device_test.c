@@ -11,11 +11,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -492,34 +494,49 @@ static ssize_t sysfs_read_rom(const char *bdf, uint8_t *buf, size_t len)
 	return total;
 }
 
+/* Turn memory decode on: like any memory BAR, the ROM answers only then. */
+static int decode_on(const struct vfio_pci_dev *dev)
+{
+	uint16_t cmd;
+
+	if (vfio_region_read(dev, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
+			     &cmd, 2) != 2)
+		return -1;
+	cmd |= PCI_COMMAND_MEMORY;
+	if (vfio_region_write(dev, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
+			      &cmd, 2) != 2)
+		return -1;
+	return 0;
+}
+
+/*
+ * What the ROM region must read: the image the host reads through sysfs,
+ * then all ones to the end of the BAR.  Returns the image size, or 0 when
+ * the host finds no valid image (no 0x55 0xAA header) in the ROM BAR.
+ */
+static ssize_t rom_expected(const struct vfio_pci_dev *dev, uint8_t *buf,
+			    uint64_t bar_size)
+{
+	ssize_t image = sysfs_read_rom(dev->bdf, buf, bar_size);
+
+	if (image < 2 || buf[0] != 0x55 || buf[1] != 0xaa)
+		return 0;
+	memset(buf + image, 0xff, bar_size - image);
+	return image;
+}
+
 /*
  * Read the whole ROM region in pieces that straddle page boundaries and
- * compare it with the image the host reads from sysfs; past the image the
- * BAR reads as all ones.
+ * compare it with @expect.
  */
 static void check_rom_contents(struct __test_metadata *_metadata,
-			       struct vfio_pci_dev *dev, uint64_t size)
+			       struct vfio_pci_dev *dev, const uint8_t *expect,
+			       uint64_t size)
 {
-	uint8_t *host = calloc(1, size), *user = calloc(1, size), b;
-	uint16_t cmd;
-	ssize_t image;
+	uint8_t *user = calloc(1, size), b;
 	uint64_t off, n;
 
-	ASSERT_NE(NULL, host);
 	ASSERT_NE(NULL, user);
-	/* Like any memory BAR, the ROM answers only with decode on. */
-	ASSERT_EQ(2, vfio_region_read(dev, VFIO_PCI_CONFIG_REGION_INDEX,
-				      PCI_COMMAND, &cmd, 2));
-	cmd |= PCI_COMMAND_MEMORY;
-	ASSERT_EQ(2, vfio_region_write(dev, VFIO_PCI_CONFIG_REGION_INDEX,
-				       PCI_COMMAND, &cmd, 2));
-
-	image = sysfs_read_rom(dev->bdf, host, size);
-	ASSERT_GT(image, 2) TH_LOG("no ROM image readable through sysfs");
-	EXPECT_EQ(0x55, host[0]);
-	EXPECT_EQ(0xaa, host[1]);
-	memset(host + image, 0xff, size - image);
-
 	for (off = 0; off < size; off += n) {
 		n = size - off < 3000 ? size - off : 3000;
 		ASSERT_EQ((ssize_t)n, vfio_region_read(dev,
@@ -528,34 +545,47 @@ static void check_rom_contents(struct __test_metadata *_metadata,
 			TH_LOG("ROM read of %llu bytes at %#llx",
 			       (unsigned long long)n, (unsigned long long)off);
 	}
-	EXPECT_EQ(0, memcmp(host, user, size));
-	printf("# ROM: %zd byte image in a %llu byte BAR read back intact\n",
-	       image, (unsigned long long)size);
+	EXPECT_EQ(0, memcmp(expect, user, size));
 
 	errno = 0;
 	EXPECT_EQ(-1, vfio_region_read(dev, VFIO_PCI_ROM_REGION_INDEX, size,
 				       &b, 1));
 	EXPECT_EQ(EINVAL, errno);
-	free(host);
 	free(user);
 }
 
+/*
+ * The ROM region is the ROM BAR when the host finds an image in it, and
+ * empty otherwise: without a ROM BAR, and with one that holds no valid
+ * image (blank flash), since every read of such a region would fail.
+ */
 TEST_F(vfio_pci_device, rom_region)
 {
 	const struct sysfs_resource *r = &self->res[VFIO_PCI_ROM_REGION_INDEX];
 	struct vfio_region_info info;
-	uint8_t b = 0;
+	uint8_t *expect, b = 0;
+	ssize_t image = 0;
 
+	expect = calloc(1, r->size ? r->size : 1);
+	ASSERT_NE(NULL, expect);
+	ASSERT_EQ(0, decode_on(&self->dev));
+	if (r->size)
+		image = rom_expected(&self->dev, expect, r->size);
 	ASSERT_EQ(0, vfio_region_info(self->dev.device_fd,
 				      VFIO_PCI_ROM_REGION_INDEX, &info));
-	if (!r->size || !info.size) {
-		/* No ROM, or a ROM BAR without a readable image behind it. */
+	if (!image) {
+		printf("# ROM: %s: region must be empty\n",
+		       r->size ? "ROM BAR without an image" : "no ROM BAR");
 		EXPECT_EQ(0ULL, info.size);
 		EXPECT_EQ(0u, info.flags);
 	} else {
 		EXPECT_EQ(r->size, info.size);
 		EXPECT_EQ((uint32_t)VFIO_REGION_INFO_FLAG_READ, info.flags);
-		check_rom_contents(_metadata, &self->dev, info.size);
+		if (info.size == r->size)
+			check_rom_contents(_metadata, &self->dev, expect,
+					   info.size);
+		printf("# ROM: %zd byte image in a %llu byte BAR read back\n",
+		       image, (unsigned long long)r->size);
 	}
 
 	/* The ROM is never writable. */
@@ -563,6 +593,88 @@ TEST_F(vfio_pci_device, rom_region)
 	EXPECT_EQ(-1, vfio_region_write(&self->dev, VFIO_PCI_ROM_REGION_INDEX,
 					0, &b, 1));
 	EXPECT_EQ(EINVAL, errno);
+	free(expect);
+}
+
+struct rom_reader {
+	const struct vfio_pci_dev *dev;
+	const uint8_t *expect;
+	uint64_t size;
+	unsigned int seed;
+	unsigned int reads;
+	unsigned int bad;
+	char first_bad[128];
+};
+
+/* Reads of random ranges of the ROM for about two seconds. */
+static void *rom_reader_loop(void *arg)
+{
+	struct rom_reader *rd = arg;
+	uint8_t buf[8192];
+	time_t end = time(NULL) + 2;
+	uint64_t off;
+	size_t len;
+	ssize_t n;
+
+	while (time(NULL) <= end) {
+		off = (uint64_t)rand_r(&rd->seed) % rd->size;
+		len = 1 + (size_t)rand_r(&rd->seed) % sizeof(buf);
+		if (len > rd->size - off)
+			len = rd->size - off;
+		n = vfio_region_read(rd->dev, VFIO_PCI_ROM_REGION_INDEX, off,
+				     buf, len);
+		rd->reads++;
+		if (n == (ssize_t)len && !memcmp(buf, rd->expect + off, len))
+			continue;
+		if (!rd->bad++)
+			snprintf(rd->first_bad, sizeof(rd->first_bad),
+				 "%zu bytes at %#llx: read returned %zd (%s)",
+				 len, (unsigned long long)off, n,
+				 n < 0 ? strerror(errno) : "data differs");
+	}
+	return NULL;
+}
+
+/*
+ * Two threads read the ROM at once.  Each read maps the ROM and unmaps it
+ * again, which turns the ROM BAR's decode off: one reader's unmap must not
+ * pull the ROM from under the other.
+ */
+TEST_F(vfio_pci_device, rom_concurrent_reads)
+{
+	const struct sysfs_resource *r = &self->res[VFIO_PCI_ROM_REGION_INDEX];
+	struct rom_reader rd[2];
+	pthread_t tid[2];
+	uint8_t *expect;
+	int i;
+
+	if (!r->size) {
+		printf("# no ROM BAR: nothing to race\n");
+		return;
+	}
+	expect = calloc(1, r->size);
+	ASSERT_NE(NULL, expect);
+	ASSERT_EQ(0, decode_on(&self->dev));
+	if (!rom_expected(&self->dev, expect, r->size)) {
+		printf("# no ROM image: nothing to race\n");
+		free(expect);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		rd[i] = (struct rom_reader) {
+			.dev = &self->dev, .expect = expect, .size = r->size,
+			.seed = 1234u + i,
+		};
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, rom_reader_loop,
+					    &rd[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(tid[i], NULL);
+		printf("# reader %d: %u reads, %u wrong\n", i, rd[i].reads,
+		       rd[i].bad);
+		EXPECT_EQ(0u, rd[i].bad) TH_LOG("first: %s", rd[i].first_bad);
+	}
+	free(expect);
 }
 
 TEST_F(vfio_pci_device, config_region_not_mmappable)
