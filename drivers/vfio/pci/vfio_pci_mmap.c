@@ -115,6 +115,19 @@ static const struct vm_operations_struct vfio_pci_bar_vm_ops = {
 	.fault = vfio_pci_bar_page_fault,
 };
 
+/*
+ * Protection of every page of a BAR mapping; the fault path inserts PFNs
+ * with it.  Registers are not memory: no caching.  And they are never
+ * encrypted: on a host with memory encryption (AMD SME/SEV, Intel TDX)
+ * the PTEs must not carry the encryption bit, or accesses would go
+ * through the encryption engine and reach the device scrambled.  That is
+ * what io_remap_pfn_range() would give a mapping made up front.
+ */
+static pgprot_t vfio_pci_bar_pgprot(pgprot_t prot)
+{
+	return pgprot_decrypted(pgprot_noncached(prot));
+}
+
 /**
  * vfio_pci_bar_mmap - set up a BAR mapping, to be populated on fault
  * @vdev: the device
@@ -145,7 +158,7 @@ int vfio_pci_bar_mmap(struct vfio_pci_core_device *vdev,
 		return ret;
 
 	vma->vm_private_data = vdev;
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_page_prot = vfio_pci_bar_pgprot(vma->vm_page_prot);
 	vm_flags_set(vma, VM_ALLOW_ANY_UNCACHED | VM_IO | VM_PFNMAP |
 		     VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &vfio_pci_bar_vm_ops;
