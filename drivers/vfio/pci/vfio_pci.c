@@ -24,18 +24,42 @@ MODULE_PARM_DESC(ids,
 		 "PCI IDs vfio-pci binds without driver_override: comma-separated vendor:device[:subvendor[:subdevice[:class[:class_mask]]]] in hex");
 
 static bool nointxmask;
-module_param(nointxmask, bool, 0444);
-MODULE_PARM_DESC(nointxmask,
-		 "Never mask INTx at the device (DisINTx); use an exclusive interrupt line instead.");
-
 static bool disable_vga;
+static bool disable_idle_d3;
+
+/*
+ * nointxmask and disable_idle_d3 may be changed at run time.  The core gets
+ * every new value at once and applies it where it looks at it: nointxmask
+ * when a device is next opened, disable_idle_d3 when a device is next
+ * bound.  Open and bound devices keep what they have.
+ */
+static int vfio_pci_set_policy(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	if (ret)
+		return ret;
+	vfio_pci_core_set_params(nointxmask, disable_vga, disable_idle_d3);
+	return 0;
+}
+
+static const struct kernel_param_ops vfio_pci_policy_ops = {
+	.set	= vfio_pci_set_policy,
+	.get	= param_get_bool,
+};
+
+module_param_cb(nointxmask, &vfio_pci_policy_ops, &nointxmask, 0644);
+__MODULE_PARM_TYPE(nointxmask, "bool");
+MODULE_PARM_DESC(nointxmask,
+		 "Never mask INTx at the device (DisINTx); use an exclusive interrupt line instead.  Applies from the next open of a device.");
+
 module_param(disable_vga, bool, 0444);
 MODULE_PARM_DESC(disable_vga, "Do not expose legacy VGA ranges of VGA devices.");
 
-static bool disable_idle_d3;
-module_param(disable_idle_d3, bool, 0444);
+module_param_cb(disable_idle_d3, &vfio_pci_policy_ops, &disable_idle_d3, 0644);
+__MODULE_PARM_TYPE(disable_idle_d3, "bool");
 MODULE_PARM_DESC(disable_idle_d3,
-		 "Keep unused devices in D0 instead of letting them idle in D3hot.");
+		 "Keep unused devices in D0 instead of letting them idle in D3hot.  Applies from the next bind of a device.");
 
 static bool enable_sriov;
 module_param(enable_sriov, bool, 0644);

@@ -26,7 +26,7 @@
 
 #include "vfio_pci_priv.h"
 
-/* Set once by the driver built on the core, before it binds devices. */
+/* Set by the driver built on the core, see vfio_pci_core_set_params(). */
 bool vfio_pci_nointxmask;
 bool vfio_pci_disable_vga;
 static bool vfio_pci_disable_idle_d3;
@@ -37,14 +37,17 @@ static bool vfio_pci_disable_idle_d3;
  * @is_disable_vga: do not expose legacy VGA ranges
  * @is_disable_idle_d3: keep idle devices in D0
  *
- * Called from the driver's module init, before any device is bound.
+ * Called from the driver's module init, before any device is bound, and
+ * again whenever the driver's parameters change.  Devices are not touched:
+ * @nointxmask is looked at when a device is opened, @is_disable_vga and
+ * @is_disable_idle_d3 when a device is registered.
  */
 void vfio_pci_core_set_params(bool nointxmask, bool is_disable_vga,
 			      bool is_disable_idle_d3)
 {
-	vfio_pci_nointxmask = nointxmask;
-	vfio_pci_disable_vga = is_disable_vga;
-	vfio_pci_disable_idle_d3 = is_disable_idle_d3;
+	WRITE_ONCE(vfio_pci_nointxmask, nointxmask);
+	WRITE_ONCE(vfio_pci_disable_vga, is_disable_vga);
+	WRITE_ONCE(vfio_pci_disable_idle_d3, is_disable_idle_d3);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_set_params);
 
@@ -90,7 +93,7 @@ static void vfio_pci_find_intx(struct vfio_pci_core_device *vdev)
 	struct pci_dev *pdev = vdev->pdev;
 
 	vdev->nointx = !pdev->pin || !pdev->irq || pdev->irq == IRQ_NOTCONNECTED;
-	vdev->pci_2_3 = !vdev->nointx && !vfio_pci_nointxmask &&
+	vdev->pci_2_3 = !vdev->nointx && !READ_ONCE(vfio_pci_nointxmask) &&
 			pci_intx_mask_supported(pdev);
 	/* Nobody may assert a shared line until the user asks for INTx. */
 	if (vdev->pci_2_3)
@@ -577,7 +580,7 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 		return ret;
 
 	vdev->reset_works = pdev->reset_methods[0] != 0;
-	vdev->disable_idle_d3 = vfio_pci_disable_idle_d3;
+	vdev->disable_idle_d3 = READ_ONCE(vfio_pci_disable_idle_d3);
 
 	vfio_pci_vga_probe(vdev);
 
