@@ -9,20 +9,29 @@
 #     class/class_mask narrow the match;
 #   - the denylist: an e1000e made to report a denylisted ID (Intel QAT
 #     DH895XCC, 8086:0435) by the pci-id-spoof test module is refused by
-#     vfio-pci, and bound with disable_denylist=1.
-# (disable_idle_d3 is covered by 60-power.sh, enable_sriov by 61-sriov.sh.)
+#     vfio-pci, and bound with disable_denylist=1;
+#   - nointxmask and disable_idle_d3 are writable at run time (disable_vga
+#     is not), and a new value applies where the documentation says: a
+#     bound edu uses DisINTx or masks at the interrupt controller as
+#     nointxmask says at its next open (vfio_pci_irq_test); a new
+#     disable_idle_d3 leaves a bound e1000e as it is and applies from its
+#     next bind.
+# (disable_idle_d3 at load time is covered by 60-power.sh, enable_sriov by
+# 61-sriov.sh.)
 #
 # VFIO_TEST_DISTRO=1 runs the same against the distro's modules:
 #     harness/vm --devices edu,e1000e --modroot / -- \
 #         env VFIO_TEST_DISTRO=1 harness/tests/62-params.sh
+# The distro's vfio-pci hands its parameters to its core only at load time,
+# so there the run-time changes are only checked to be accepted.
 # VFIO_PCI_ID_SPOOF_KO may name a prebuilt pci_id_spoof.ko; otherwise it is
 # built here from harness/tests/pci-id-spoof (slow under TCG).
 
 set -uo pipefail
 
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
-# shellcheck source=../guest-lib.sh
-. "$harness/guest-lib.sh"
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
 
 [ -n "${VM_OUT:-}" ] || { echo "62-params: run inside a VM (harness/run-vm-tests)" >&2; exit 2; }
 
@@ -90,6 +99,75 @@ check "several IDs: ids=8086:10d3,1234:11e8" \
 	load_vfio_pci "ids=8086:10d3,1234:11e8"
 check "edu bound" bound_without_override "$edu"
 check "e1000e bound" bound_without_override "$nic"
+check "rmmod vfio-pci" modprobe -r vfio-pci
+
+# ---- parameters changed at run time ----
+par=/sys/module/vfio_pci/parameters
+
+mode_is() { # param mode
+	local m
+	m=$(stat -c %a "$par/$1")
+	[ "$m" = "$2" ] && return 0
+	echo "# $par/$1: mode $m, want $2"
+	return 1
+}
+
+set_param() { # param value
+	echo "$2" >"$par/$1"
+}
+
+# pm_stays BDF STATUS STATE: still so after a second of idling.
+pm_stays() {
+	sleep 1
+	pm_is "$@" 1
+}
+
+# intx_round BDF NOINTXMASK LABEL: one INTx automask round of
+# vfio_pci_irq_test, which checks how the device is masked.
+intx_round() {
+	local env=()
+	[ "$2" = 1 ] && env=(VFIO_IRQ_EXPECT_NOINTXMASK=1)
+	run_selftest vfio_pci_irq_test "$3" -t edu_intx_automask_unmask_ioctl \
+		-- VFIO_SELFTESTS_BDF="$1" "${env[@]}"
+}
+
+need_selftests vfio_pci_irq_test
+check "modprobe vfio-pci" load_vfio_pci
+check "nointxmask is writable" mode_is nointxmask 644
+check "disable_idle_d3 is writable" mode_is disable_idle_d3 644
+check "disable_vga is read-only" mode_is disable_vga 444
+check "write 1 to nointxmask" set_param nointxmask 1
+check "nointxmask reads Y" grep -qx Y "$par/nointxmask"
+check "write 1 to disable_idle_d3" set_param disable_idle_d3 1
+check "disable_idle_d3 reads Y" grep -qx Y "$par/disable_idle_d3"
+check "write junk to nointxmask fails" sh -c "! echo junk >$par/nointxmask"
+check "nointxmask still reads Y" grep -qx Y "$par/nointxmask"
+
+if [ "${VFIO_TEST_DISTRO:-0}" = 1 ]; then
+	skip "effects of run-time changes (distro: read at load time only)"
+else
+	if check "edu bound with nointxmask=1" bind_vfio "$edu"; then
+		intx_round "$edu" 1 "nointxmask=1: INTx masked at the controller"
+		check "write 0 to nointxmask, edu still bound" set_param nointxmask 0
+		intx_round "$edu" 0 "nointxmask=0 at the next open: DisINTx"
+		check "unbind edu" unbind "$edu"
+	fi
+	echo >"$sys/$edu/driver_override"
+
+	if check "e1000e bound with disable_idle_d3=1" bind_vfio "$nic"; then
+		check "idle e1000e stays in D0" pm_stays "$nic" active D0
+		check "write 0 to disable_idle_d3" set_param disable_idle_d3 0
+		check "bound e1000e keeps D0" pm_stays "$nic" active D0
+		check "unbind e1000e" unbind "$nic"
+		check "e1000e bound again" bind_vfio "$nic"
+		check "idle e1000e now suspends to D3hot" \
+			pm_is "$nic" suspended D3hot
+		check "unbind e1000e" unbind "$nic"
+	fi
+	echo >"$sys/$nic/driver_override"
+fi
+set_param nointxmask 0
+set_param disable_idle_d3 0
 check "rmmod vfio-pci" modprobe -r vfio-pci
 
 # ---- the denylist ----
