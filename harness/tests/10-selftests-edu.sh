@@ -37,14 +37,11 @@ declare -A bdf_of=()
 bind_devices "${devs[@]}"
 
 # Each program passes only when it exits 0 and reports every planned test
-# as passed (no failures, no skips).  The distro's ROM reads are not
-# serialised, so rom_concurrent_reads is left to 45-rom.sh there.
-race=()
-[ "${VFIO_TEST_DISTRO:-0}" = 1 ] && race=(-T rom_concurrent_reads)
+# as passed (no failures, no skips).
 for name in "${devs[@]}"; do
 	[ -n "${bdf_of[$name]:-}" ] || continue
 	run_selftest vfio_pci_device_test \
-		"vfio_pci_device_test on $name (${bdf_of[$name]})" "${race[@]}" -- \
+		"vfio_pci_device_test on $name (${bdf_of[$name]})" -- \
 		VFIO_SELFTESTS_BDF="${bdf_of[$name]}"
 done
 if [ -n "${bdf_of[edu]:-}" ]; then
