@@ -87,12 +87,62 @@ static void vfio_pci_find_msi(struct vfio_pci_core_device *vdev)
 	vdev->msi_qmax = 1 << FIELD_GET(PCI_MSI_FLAGS_QMASK, flags);
 }
 
-/* INTx is usable only if the device has a pin routed to an interrupt. */
+/*
+ * Functions whose Interrupt Disable bit (PCI 3.0, 6.2.2) masks INTx but
+ * whose Interrupt Status bit (6.2.3) never reports it: Intel's X550 and
+ * X710/XL710/XXV710/X722 (i40e) Ethernet controllers.  Without the status
+ * bit our handler cannot tell their interrupt from another device's on a
+ * shared line.  They have MSI and MSI-X, so rather than give them an
+ * exclusive line we hide INTx from the user: the pin reads 0, the INTx
+ * count is 0 and the device is kept from asserting its line.
+ */
+struct vfio_pci_id_range {
+	u16	first;
+	u16	last;
+};
+
+static const struct vfio_pci_id_range vfio_pci_intel_intx_status_broken[] = {
+	{ 0x1563, 0x1563 },	/* X550 */
+	{ 0x1572, 0x1572 },	/* the rest: i40e */
+	{ 0x1574, 0x1574 },
+	{ 0x1580, 0x1581 },
+	{ 0x1583, 0x158b },
+	{ 0x37d0, 0x37d2 },
+};
+
+static bool vfio_pci_intx_status_broken(struct pci_dev *pdev)
+{
+	const struct vfio_pci_id_range *r = vfio_pci_intel_intx_status_broken;
+	unsigned int i;
+
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(vfio_pci_intel_intx_status_broken); i++) {
+		if (pdev->device >= r[i].first && pdev->device <= r[i].last)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * INTx is usable only if the device has a pin routed to an interrupt and
+ * is not one of the above.  nointxmask asks for exclusive lines, which
+ * work without the status bit, so it leaves those devices their INTx.
+ */
 static void vfio_pci_find_intx(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 
 	vdev->nointx = !pdev->pin || !pdev->irq || pdev->irq == IRQ_NOTCONNECTED;
+	if (!vdev->nointx && !READ_ONCE(vfio_pci_nointxmask) &&
+	    vfio_pci_intx_status_broken(pdev)) {
+		pci_info(pdev, "INTx status is unreliable; INTx hidden from the user\n");
+		vdev->nointx = true;
+		/* Held set for as long as the device is open. */
+		pci_intx(pdev, 0);
+		vdev->pci_2_3 = false;
+		return;
+	}
 	vdev->pci_2_3 = !vdev->nointx && !READ_ONCE(vfio_pci_nointxmask) &&
 			pci_intx_mask_supported(pdev);
 	/* Nobody may assert a shared line until the user asks for INTx. */

@@ -697,8 +697,12 @@ static void vfio_pci_msi_disable(struct vfio_pci_core_device *vdev)
 		vfio_pci_vector_free(vdev, index);
 	pci_free_irq_vectors(vdev->pdev);
 	vfio_pci_msix_decode_restore(vdev, cmd);
-	/* Keep INTx quiet, as it was while MSI owned the device. */
-	if (vdev->pci_2_3)
+	/*
+	 * Freeing the vectors cleared DisINTx.  Keep INTx quiet, as it was
+	 * while MSI owned the device; a device whose INTx is hidden must never
+	 * assert it.
+	 */
+	if (vdev->pci_2_3 || vdev->nointx)
 		pci_intx(vdev->pdev, 0);
 	vdev->irq_type = VFIO_PCI_IRQ_NONE;
 }
