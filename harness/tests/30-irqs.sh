@@ -10,10 +10,14 @@
 # while the device is runtime suspended), run against edu,
 # virtio-net and e1000e.  Then vfio-pci is reloaded with nointxmask=1 and
 # the edu INTx tests run again: INTx must still work, masked at the
-# interrupt controller instead of through DisINTx.
+# interrupt controller instead of through DisINTx.  Last, e1000e is made to
+# report an Intel X710's ID (8086:1572) by the pci-id-spoof test module:
+# INTx of such a device has no working status bit and must be hidden
+# (count 0, pin 0, DisINTx held set).
 #
 # VFIO_TEST_DISTRO=1 runs the same against the distro's modules (see
-# 10-selftests-edu.sh).
+# 10-selftests-edu.sh).  VFIO_PCI_ID_SPOOF_KO may name a prebuilt
+# pci_id_spoof.ko; otherwise it is built here (slow under TCG).
 
 set -uo pipefail
 
@@ -100,6 +104,42 @@ if [ -n "${bdf_of[edu]:-}" ] && bind_vfio "${bdf_of[edu]}"; then
 		-t edu_intx_mask_and_command \
 		-t edu_intx_masked_while_suspended -t edu_storm -t bad_input
 	check "unbind edu" unbind "${bdf_of[edu]}"
+fi
+
+# pci_id_spoof.ko: $VFIO_PCI_ID_SPOOF_KO, or built from the test's source.
+spoof_ko() {
+	local work
+	if [ -n "${VFIO_PCI_ID_SPOOF_KO:-}" ]; then
+		echo "$VFIO_PCI_ID_SPOOF_KO"
+		return
+	fi
+	work=$(mktemp -d)
+	cp "$harness/tests/pci-id-spoof/"* "$work/"
+	make -s -C "/usr/src/linux-headers-$(uname -r)" M="$work" modules \
+		>"$VM_OUT/pci-id-spoof-build.log" 2>&1 && echo "$work/pci_id_spoof.ko"
+}
+
+# INTx hidden: e1000e as an X710 (8086:1572), vfio-pci without nointxmask.
+check "rmmod vfio-pci" modprobe -r vfio-pci
+if [ -n "${bdf_of[e1000e]:-}" ]; then
+	nic=${bdf_of[e1000e]}
+	ko=$(spoof_ko)
+	if [ -f "$ko" ] && check "e1000e reports 8086:1572 (pci_id_spoof)" \
+		insmod "$ko" bdf="$nic" device=0x1572; then
+		if bind_vfio "$nic"; then
+			pass "e1000e as 8086:1572 bound to vfio-pci"
+			run_irq_test "irq test on e1000e as 8086:1572" "$nic" \
+				VFIO_IRQ_EXPECT_NOINTX=1
+			expect_passed "e1000e as 8086:1572" "$selftest_log" \
+				intx_hidden info_flags_and_counts bad_input
+		else
+			fail "e1000e as 8086:1572 bound to vfio-pci"
+		fi
+		check "unbind e1000e" unbind "$nic"
+		check "rmmod pci_id_spoof" rmmod pci_id_spoof
+	else
+		fail "pci_id_spoof.ko loaded (see pci-id-spoof-build.log)"
+	fi
 fi
 
 for name in "${devs[@]}"; do

@@ -24,6 +24,9 @@
  *   VFIO_IRQ_TEST_REQ=1      unbind the device while it is held, expect the
  *                            REQ eventfd, release it, check the unbind ends
  *   VFIO_IRQ_STORM_SECONDS   length of the storm (default 4)
+ *   VFIO_IRQ_EXPECT_NOINTX=1 the device has an interrupt pin but is one
+ *                            whose INTx vfio-pci hides (no working
+ *                            Interrupt Status bit): expect no INTx at all
  *
  * The device is named by $VFIO_SELFTESTS_BDF and must be bound to vfio-pci.
  */
@@ -342,7 +345,8 @@ TEST_F(irq, info_flags_and_counts)
 				   VFIO_PCI_INTX_IRQ_INDEX, &info));
 	EXPECT_EQ(common | VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED,
 		  info.flags);
-	EXPECT_EQ(self->cfg[PCI_INTERRUPT_PIN] ? 1u : 0u, info.count);
+	EXPECT_EQ(self->cfg[PCI_INTERRUPT_PIN] &&
+		  !getenv("VFIO_IRQ_EXPECT_NOINTX") ? 1u : 0u, info.count);
 
 	ASSERT_EQ(0, vfio_irq_info(self->dev.device_fd,
 				   VFIO_PCI_MSI_IRQ_INDEX, &info));
@@ -378,6 +382,65 @@ TEST_F(irq, info_flags_and_counts)
 
 	EXPECT_EQ(-EINVAL, vfio_irq_info(self->dev.device_fd,
 					 VFIO_PCI_NUM_IRQS, &info));
+}
+
+/* ---- INTx hidden on devices without a working status bit ---- */
+
+static bool host_intx_disabled(struct __test_metadata *_metadata,
+			       const char *bdf)
+{
+	uint16_t cmd = 0;
+
+	EXPECT_EQ(2, sysfs_read_config(bdf, PCI_COMMAND, &cmd, 2));
+	return cmd & PCI_COMMAND_INTX_DISABLE;
+}
+
+/*
+ * The device has a pin, yet the user sees none: the INTx count is 0, the
+ * pin reads 0, INTx cannot be enabled, and the device is kept from
+ * asserting its line (DisINTx set in the real COMMAND register) whatever
+ * the user writes to COMMAND and after MSI or MSI-X, whose teardown
+ * clears DisINTx, comes and goes.
+ */
+TEST_F(irq, intx_hidden)
+{
+	int fd = self->dev.device_fd, efd = new_efd();
+	struct vfio_irq_info info;
+	uint32_t index;
+	uint8_t pin = 0xff;
+
+	if (!getenv("VFIO_IRQ_EXPECT_NOINTX"))
+		SKIP(return, "VFIO_IRQ_EXPECT_NOINTX is not set");
+	ASSERT_GE(efd, 0);
+	ASSERT_NE(0, self->cfg[PCI_INTERRUPT_PIN])
+		TH_LOG("the device has no pin to hide");
+
+	ASSERT_EQ(0, vfio_irq_info(fd, VFIO_PCI_INTX_IRQ_INDEX, &info));
+	EXPECT_EQ(0u, info.count);
+	EXPECT_EQ(1, vfio_region_read(&self->dev, VFIO_PCI_CONFIG_REGION_INDEX,
+				      PCI_INTERRUPT_PIN, &pin, 1));
+	EXPECT_EQ(0, pin);
+	EXPECT_TRUE(host_intx_disabled(_metadata, self->dev.bdf));
+	EXPECT_EQ(-EINVAL, enable_err(fd, VFIO_PCI_INTX_IRQ_INDEX, efd));
+
+	/* The user clearing DisINTx changes nothing on the device. */
+	ASSERT_EQ(0, cmd_update(&self->dev, PCI_COMMAND_MEMORY,
+				PCI_COMMAND_INTX_DISABLE));
+	EXPECT_TRUE(host_intx_disabled(_metadata, self->dev.bdf));
+
+	for (index = VFIO_PCI_MSI_IRQ_INDEX;
+	     index <= VFIO_PCI_MSIX_IRQ_INDEX; index++) {
+		ASSERT_EQ(0, vfio_irq_info(fd, index, &info));
+		if (!info.count)
+			continue;
+		ASSERT_EQ(0, set_eventfd(fd, index, efd)) TH_LOG("index %u", index);
+		ASSERT_EQ(0, irq_disable(fd, index));
+		EXPECT_TRUE(host_intx_disabled(_metadata, self->dev.bdf))
+			TH_LOG("DisINTx clear after index %u was disabled",
+			       index);
+	}
+	EXPECT_EQ(-EINVAL, enable_err(fd, VFIO_PCI_INTX_IRQ_INDEX, efd));
+	close(efd);
 }
 
 /* ---- loopback on every index ---- */
