@@ -372,6 +372,25 @@ static void vfio_pci_intx_unmask_deliver(void *opaque, void *unused)
 	rcu_read_unlock();
 }
 
+/*
+ * An exclusive line is masked with disable_irq_nosync().  By default that
+ * disable is lazy: the line stays open at the interrupt controller until
+ * it fires once more, so a level-triggered line the device keeps asserting
+ * is taken again after our handler, and only that second interrupt masks
+ * it.  The line is ours alone from request to free, so ask for disables
+ * that mask at the controller straight away.  Shared lines (DisINTx
+ * masking) are never disabled and keep the default.
+ */
+static void vfio_pci_intx_unlazy(struct vfio_pci_core_device *vdev, bool on)
+{
+	if (vdev->pci_2_3)
+		return;
+	if (on)
+		irq_set_status_flags(vdev->pdev->irq, IRQ_DISABLE_UNLAZY);
+	else
+		irq_clear_status_flags(vdev->pdev->irq, IRQ_DISABLE_UNLAZY);
+}
+
 static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_intx *intx = vdev->intx;
@@ -388,6 +407,7 @@ static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 
 	free_irq(vdev->pdev->irq, vdev);
+	vfio_pci_intx_unlazy(vdev, false);
 	if (intx->trigger) {
 		synchronize_rcu();	/* signallers outside irqlock */
 		eventfd_ctx_put(intx->trigger);
@@ -434,10 +454,12 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 		irqflags = IRQF_SHARED;
 	} else {
 		irqflags = IRQF_NO_AUTOEN;
+		vfio_pci_intx_unlazy(vdev, true);
 	}
 	ret = request_irq(pdev->irq, vfio_pci_intx_handler, irqflags,
 			  intx->name, vdev);
 	if (ret) {
+		vfio_pci_intx_unlazy(vdev, false);
 		kfree(intx->name);
 		kfree(intx);
 		return ret;
