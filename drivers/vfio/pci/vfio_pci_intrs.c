@@ -638,6 +638,23 @@ static int vfio_pci_vector_irq(struct vfio_pci_core_device *vdev,
 }
 
 /*
+ * The user can write the MSI-X table through a mapping of its BAR, and the
+ * device may lose it in a reset of its own.  The PCI core writes an entry
+ * when it allocates the vector; whether request_irq() writes it again
+ * depends on the interrupt domain, and a vector allocated without an
+ * eventfd is never requested before the user attaches one.  So write the
+ * message the core holds for @irq back to the table each time a vector is
+ * given an eventfd.  Called with memory decode on.
+ */
+static void vfio_pci_msix_rewrite(int irq)
+{
+	struct msi_msg msg;
+
+	get_cached_msi_msg(irq, &msg);
+	pci_write_msi_msg(irq, &msg);
+}
+
+/*
  * Point vector @index at eventfd @fd.  The old eventfd, if any, is released
  * first; a negative @fd leaves the vector without one.
  */
@@ -655,6 +672,8 @@ static int vfio_pci_vector_set(struct vfio_pci_core_device *vdev,
 	irq = vfio_pci_vector_irq(vdev, index, msix);
 	if (irq < 0)
 		return irq;
+	if (msix)
+		vfio_pci_msix_rewrite(irq);
 
 	vec = kzalloc(sizeof(*vec), GFP_KERNEL_ACCOUNT);
 	if (!vec)
