@@ -324,6 +324,25 @@ static int qmp_session(void)
 	return fd;
 }
 
+/* Vectors the PCI core has allocated to the device: its msi_irqs files. */
+static int msi_irqs_count(const char *bdf)
+{
+	struct dirent *de;
+	char path[128];
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* ---- GET_IRQ_INFO ---- */
 
 static unsigned int cfg_find_cap(const uint8_t *cfg, unsigned int id)
@@ -1533,6 +1552,8 @@ TEST_F(irq, virtio_msix_grow_live)
 	efds[0] = new_efd();
 	ASSERT_GE(efds[0], 0);
 	ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, efds));
+	/* Enabling with one vector allocates just that one. */
+	EXPECT_EQ(1, msi_irqs_count(self->dev.bdf));
 	ASSERT_EQ(0, vnet_driver_ok(&v));
 	vnet_fire_expect(_metadata, &v, efds, n, 0);
 
@@ -1544,12 +1565,20 @@ TEST_F(irq, virtio_msix_grow_live)
 			EXPECT_EQ(-EINVAL,
 				  set_irqs_err(fd, MSIX, EV | TRIG, k, 1, &e, 4));
 			close(e);
+			EXPECT_EQ(1, msi_irqs_count(self->dev.bdf));
 			TH_LOG("NORESIZE: growing refused as it should be");
 			break;
 		}
 		ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, k, 1,
 					  &e)) TH_LOG("add vector %u", k);
 		efds[k] = e;
+		/*
+		 * The vector was allocated now, with MSI-X live: the core's
+		 * list of the device's vectors grew by exactly one.  Only
+		 * dynamic allocation can do that without disabling MSI-X.
+		 */
+		EXPECT_EQ((int)k + 1, msi_irqs_count(self->dev.bdf))
+			TH_LOG("vector %u not allocated dynamically", k);
 		/* Adding disturbed nobody... */
 		for (i = 0; i < k; i++)
 			EXPECT_EQ(0ULL, vfio_eventfd_wait(efds[i], 0));
