@@ -6,14 +6,15 @@
 # on every index with every action and data type, bad input, INTx
 # automasking, MSI, a reconfiguration storm while edu fires, and real
 # MSI-X on every vector of virtio-net, toggled through the VM's own QEMU
-# monitor, including vectors added while MSI-X is live; INTx held masked
+# monitor, including vectors added while MSI-X is live and vectors whose
+# table entry the user clobbered through the BAR; INTx held masked
 # while the device is runtime suspended), run against edu,
 # virtio-net and e1000e.  Then vfio-pci is reloaded with nointxmask=1 and
 # the edu INTx tests run again: INTx must still work, masked at the
-# interrupt controller instead of through DisINTx.  Last, e1000e is made to
-# report an Intel X710's ID (8086:1572) by the pci-id-spoof test module:
-# INTx of such a device has no working status bit and must be hidden
-# (count 0, pin 0, DisINTx held set).
+# interrupt controller instead of through DisINTx.  Last,
+# e1000e is made to report an Intel X710's ID (8086:1572) by the
+# pci-id-spoof test module: INTx of such a device has no working status
+# bit and must be hidden (count 0, pin 0, DisINTx held set).
 #
 # VFIO_TEST_DISTRO=1 runs the same against the distro's modules (see
 # 10-selftests-edu.sh).  VFIO_PCI_ID_SPOOF_KO may name a prebuilt
@@ -78,7 +79,8 @@ if [ -n "${bdf_of[virtio-net]:-}" ]; then
 		VFIO_IRQ_TEST_NETDEV="$(qemu_id virtio-net)"
 	expect_passed virtio-net "$selftest_log" \
 		virtio_msix_device_every_vector virtio_msix_grow_live \
-		vector_eventfd_changes loopback_every_index
+		virtio_msix_table_clobbered vector_eventfd_changes \
+		loopback_every_index
 fi
 if [ -n "${bdf_of[e1000e]:-}" ]; then
 	run_irq_test "irq test on e1000e" "${bdf_of[e1000e]}"

@@ -15,7 +15,11 @@
  *                configuration interrupt on the vector named in msix_config
  *                when its link changes, and the link is toggled through the
  *                VM's own QEMU monitor (QMP over the virtio-serial port
- *                "qmp"); vectors are added while others are live
+ *                "qmp"); vectors are added while others are live, and
+ *                must show up one by one among the vectors the PCI core
+ *                allocated (msi_irqs in sysfs); vectors whose MSI-X table
+ *                entry the user clobbered through the BAR mapping deliver
+ *                again once given an eventfd
  *
  * Opt-in tests (they need the VM's monitor or give the device away):
  *   VFIO_IRQ_TEST_NETDEV=ID  QEMU id of the virtio-net device, for set_link
@@ -44,6 +48,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -1596,6 +1601,121 @@ TEST_F(irq, virtio_msix_grow_live)
 	for (i = 0; i < n; i++)
 		if (efds[i] >= 0)
 			close(efds[i]);
+	close(v.qmp);
+}
+
+/*
+ * Zero the address and data of MSI-X table entry @vec through @map, a
+ * mapping of the table's BAR: the device then sends that vector's
+ * message to address 0, which is no interrupt.
+ */
+static void msix_clobber(uint8_t *map, uint32_t table, unsigned int vec)
+{
+	uint32_t *e = (uint32_t *)(map + table + vec * PCI_MSIX_ENTRY_SIZE);
+
+	/* Atomic accesses: one 32-bit MMIO access each, none elided. */
+	__atomic_store_n(&e[PCI_MSIX_ENTRY_LOWER_ADDR / 4], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e[PCI_MSIX_ENTRY_UPPER_ADDR / 4], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e[PCI_MSIX_ENTRY_DATA / 4], 0, __ATOMIC_RELAXED);
+	/* Reading back flushes the posted writes. */
+	(void)__atomic_load_n(&e[PCI_MSIX_ENTRY_DATA / 4], __ATOMIC_RELAXED);
+}
+
+static void replace_efd(struct __test_metadata *_metadata, int fd,
+			int32_t *efds, unsigned int vec)
+{
+	int32_t none = -1;
+
+	ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, vec, 1, &none));
+	close(efds[vec]);
+	efds[vec] = new_efd();
+	ASSERT_GE(efds[vec], 0);
+	ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, vec, 1,
+				  &efds[vec]));
+}
+
+/*
+ * The user owns the MSI-X table's BAR and may map it (MSIX_MAPPABLE), so it
+ * can clobber table entries, as a device reset the driver does not see
+ * would.  Giving a vector an eventfd must make its entry valid again:
+ * a vector allocated without an eventfd, one clobbered while detached,
+ * and one clobbered while live then detached all deliver once attached.
+ */
+TEST_F(irq, virtio_msix_table_clobbered)
+{
+	unsigned int msix = cfg_find_cap(self->cfg, PCI_CAP_ID_MSIX);
+	int fd = self->dev.device_fd;
+	struct vfio_region_info ri;
+	struct vfio_irq_info info;
+	int32_t efds[2];
+	uint32_t table;
+	uint8_t *map;
+	struct vnet v;
+
+	if (!self->virtio_net || !getenv("VFIO_IRQ_TEST_NETDEV"))
+		SKIP(return, "needs a modern virtio-net and VFIO_IRQ_TEST_NETDEV");
+	vnet_setup_msix(_metadata, &self->dev, self->cfg, &v, &info);
+	memcpy(&table, self->cfg + msix + PCI_MSIX_TABLE, 4);
+	ASSERT_EQ(0, vfio_region_info(fd, VFIO_PCI_BAR0_REGION_INDEX +
+				      (table & PCI_MSIX_TABLE_BIR), &ri));
+	ASSERT_TRUE(ri.flags & VFIO_REGION_INFO_FLAG_MMAP)
+		TH_LOG("the MSI-X table's BAR cannot be mapped");
+	map = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   ri.offset);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap: %s", strerror(errno));
+	table &= PCI_MSIX_TABLE_OFFSET;
+
+	/* Vector 1 is allocated, but has no eventfd yet. */
+	efds[0] = new_efd();
+	efds[1] = -1;
+	ASSERT_GE(efds[0], 0);
+	ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, efds));
+	ASSERT_EQ(0, vnet_driver_ok(&v));
+	vnet_fire_expect(_metadata, &v, efds, 2, 0);
+
+	/* A clobbered entry really is dead while nothing rewrites it. */
+	msix_clobber(map, table, 0);
+	ASSERT_EQ(0, vnet_toggle_link(&v));
+	EXPECT_EQ(0ULL, vfio_eventfd_wait(efds[0], QUIET_MS))
+		TH_LOG("a clobbered entry still delivers");
+	replace_efd(_metadata, fd, efds, 0);
+	TH_LOG("vector clobbered while live, then given a new eventfd");
+	vnet_fire_expect(_metadata, &v, efds, 2, 0);
+
+	msix_clobber(map, table, 1);
+	efds[1] = new_efd();
+	ASSERT_GE(efds[1], 0);
+	ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
+				  &efds[1]));
+	TH_LOG("vector allocated without eventfd, clobbered, attached");
+	vnet_fire_expect(_metadata, &v, efds, 2, 1);
+
+	/* Vector 0: detached, clobbered, attached again. */
+	{
+		int32_t none = -1;
+
+		ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
+					  &none));
+		msix_clobber(map, table, 0);
+		ASSERT_EQ(0, set_eventfds(fd, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
+					  &efds[0]));
+	}
+	TH_LOG("vector detached, clobbered, attached");
+	vnet_fire_expect(_metadata, &v, efds, 2, 0);
+
+	/* Vector 1: clobbered while live, detached, a new eventfd. */
+	msix_clobber(map, table, 1);
+	replace_efd(_metadata, fd, efds, 1);
+	TH_LOG("vector clobbered, detached, attached");
+	vnet_fire_expect(_metadata, &v, efds, 2, 1);
+	vnet_fire_expect(_metadata, &v, efds, 2, 0);
+
+	EXPECT_EQ(0, irq_disable(fd, VFIO_PCI_MSIX_IRQ_INDEX));
+	if (!v.link_up)
+		vnet_toggle_link(&v);
+	munmap(map, ri.size);
+	close(efds[0]);
+	close(efds[1]);
 	close(v.qmp);
 }
 
