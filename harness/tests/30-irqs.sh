@@ -14,7 +14,8 @@
 # masked at the interrupt controller instead of through DisINTx.  Last,
 # e1000e is made to report an Intel X710's ID (8086:1572) by the
 # pci-id-spoof test module: INTx of such a device has no working status
-# bit and must be hidden (count 0, pin 0, DisINTx held set).
+# bit and must be hidden (count 0, pin 0, DisINTx held set), unless
+# nointxmask=1 gives it an exclusive line.
 #
 # VFIO_TEST_DISTRO=1 runs the same against the distro's modules (see
 # 10-selftests-edu.sh).  VFIO_PCI_ID_SPOOF_KO may name a prebuilt
@@ -141,6 +142,18 @@ if [ -n "${bdf_of[e1000e]:-}" ]; then
 			fail "e1000e as 8086:1572 bound to vfio-pci"
 		fi
 		check "unbind e1000e" unbind "$nic"
+		# nointxmask: an exclusive line, so INTx is offered again.
+		check "modprobe vfio-pci nointxmask=1" sh -c \
+			"modprobe -r vfio-pci && modprobe vfio-pci nointxmask=1"
+		if bind_vfio "$nic"; then
+			run_irq_test "e1000e as 8086:1572, nointxmask" "$nic" -- \
+				-t info_flags_and_counts -t intx_hidden
+			expect_passed "e1000e as 8086:1572, nointxmask" \
+				"$selftest_log" info_flags_and_counts
+			check "unbind e1000e" unbind "$nic"
+		else
+			fail "e1000e as 8086:1572 bound with nointxmask=1"
+		fi
 		check "rmmod pci_id_spoof" rmmod pci_id_spoof
 	else
 		fail "pci_id_spoof.ko loaded (see pci-id-spoof-build.log)"
