@@ -125,15 +125,18 @@ static bool vfio_pci_intx_status_broken(struct pci_dev *pdev)
 }
 
 /*
- * INTx is usable only if the device has a pin routed to an interrupt and
- * is not one of the above.  nointxmask asks for exclusive lines, which
- * work without the status bit, so it leaves those devices their INTx.
+ * INTx is usable only if the platform lets us offer it (CONFIG_VFIO_PCI_INTX,
+ * off on s390, which has no INTx), the device has a pin routed to an
+ * interrupt and is not one of the above.  nointxmask asks for exclusive
+ * lines, which work without the status bit, so it leaves those devices
+ * their INTx.
  */
 static void vfio_pci_find_intx(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 
-	vdev->nointx = !pdev->pin || !pdev->irq || pdev->irq == IRQ_NOTCONNECTED;
+	vdev->nointx = !IS_ENABLED(CONFIG_VFIO_PCI_INTX) || !pdev->pin ||
+		       !pdev->irq || pdev->irq == IRQ_NOTCONNECTED;
 	if (!vdev->nointx && !READ_ONCE(vfio_pci_nointxmask) &&
 	    vfio_pci_intx_status_broken(pdev)) {
 		pci_info(pdev, "INTx status is unreliable; INTx hidden from the user\n");
