@@ -72,7 +72,9 @@ struct cfg_hook {
  * @bar_flags: read-only low bits (type, prefetch, I/O) of each BAR dword
  * @rbar: the device's own BAR values at enable, put back when the device
  *	was reset behind our back (see cfg_write_command())
- * @cmd_user: memory and I/O enable as the user last wrote them
+ * @cmd_user: memory and I/O enable as the user last wrote them; written
+ *	with vdev->memory_lock held for write, read with it held either way
+ *	(see vfio_pci_memory_enabled())
  * @hooks: side effects of writes, see struct cfg_hook
  * @nr_hooks: entries used in @hooks
  * @snap: the device's own config space, read once at enable; only valid
@@ -1236,28 +1238,38 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 
 /**
  * vfio_pci_memory_enabled - is memory decode on, as far as the user can tell
- * @vdev: the device
+ * @vdev: the device; caller holds vdev->memory_lock, read or write
  *
- * Caller holds vdev->memory_lock, so the answer stays valid while it does.
- * VFs have no memory enable bit in hardware; the user's virtual one counts.
- * A function in D3hot or deeper does not decode whatever COMMAND says.
+ * Every BAR access and mmap fault asks, so the answer comes from state kept
+ * under memory_lock, not from a config cycle: the user's memory enable bit
+ * (cfg->cmd_user, changed only by COMMAND writes with memory_lock held for
+ * write) and the power state (changed with it held for write too).
+ *
+ * Hardware follows the user's bit: COMMAND writes reach the device, and
+ * our resets and power transitions save and restore COMMAND.  A reset we
+ * did not see clears memory enable in hardware but not here; accesses then
+ * reach a function that does not decode and read all ones, until the
+ * user's next COMMAND write notices and puts the BARs back (see
+ * cfg_write_command()).
+ *
+ * A VF has no memory enable bit of its own: the memory space enable of its
+ * PF's SR-IOV capability governs it, and that is not the user's to change.
+ * Its virtual COMMAND bit is only kept for the user to read back.
  *
  * Return: true if BAR memory may be accessed.
  */
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd;
 
+	lockdep_assert_held(&vdev->memory_lock);
+
+	/* In D3hot or deeper a function does not decode at all. */
 	if (pdev->current_state == PCI_D3hot ||
 	    pdev->current_state == PCI_D3cold)
 		return false;
-	if (pdev->no_command_memory)
-		return cfg_get(vdev->cfg->vconfig, PCI_COMMAND, 2) &
-		       PCI_COMMAND_MEMORY;
-	if (pci_user_read_config_word(pdev, PCI_COMMAND, &cmd))
-		return false;
-	return cmd & PCI_COMMAND_MEMORY;
+	return pdev->no_command_memory ||
+	       (vdev->cfg->cmd_user & PCI_COMMAND_MEMORY);
 }
 
 /**

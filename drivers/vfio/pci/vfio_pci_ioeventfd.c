@@ -8,10 +8,11 @@
  * The write is attempted straight from the eventfd's wakeup callback, which
  * runs in atomic context with the eventfd's wait queue lock held: it may
  * not sleep, so it only proceeds when vdev->memory_lock can be had without
- * waiting and the memory decode state is known.  Otherwise the write is
- * handed to the virqfd's work item, which may sleep and uses the regular
- * checked accessors.  Either way a write while memory decode is off is
- * dropped, as a write to a disabled BAR would be.
+ * waiting; the decode state itself is kept under that lock and costs no
+ * config cycle (vfio_pci_memory_enabled()).  When the lock is contended
+ * the write is handed to the virqfd's work item, which may sleep and uses
+ * the regular checked accessors.  Either way a write while memory decode
+ * is off is dropped, as a write to a disabled BAR would be.
  *
  * Registrations live on vdev->ioeventfds_list, under ioeventfds_lock, and
  * are all removed before the BARs are unmapped at last close.
@@ -67,30 +68,11 @@ static void vfio_pci_ioeventfd_write(struct vfio_pci_ioeventfd *ioeventfd,
 	}
 }
 
-/*
- * Is memory decode on, asked without sleeping?  1 yes, 0 no, -EAGAIN when
- * only the sleeping check can tell: a device in low power, or one whose
- * decode bit is virtual (VFs, pdev->no_command_memory).
- */
-static int vfio_pci_ioeventfd_mem_on(struct vfio_pci_core_device *vdev)
-{
-	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd;
-
-	if (pdev->no_command_memory || pdev->current_state != PCI_D0)
-		return -EAGAIN;
-	/* The non-user accessor only spins on pci_lock, with irqs saved. */
-	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd))
-		return -EAGAIN;
-	return !!(cmd & PCI_COMMAND_MEMORY);
-}
-
 /* virqfd handler, atomic context.  Returns 1 to have the thread do it. */
 static int vfio_pci_ioeventfd_handler(void *opaque, void *unused)
 {
 	struct vfio_pci_ioeventfd *ioeventfd = opaque;
 	struct vfio_pci_core_device *vdev = ioeventfd->vdev;
-	int on;
 
 	if (!ioeventfd->test_mem) {
 		vfio_pci_ioeventfd_write(ioeventfd, false);
@@ -100,11 +82,10 @@ static int vfio_pci_ioeventfd_handler(void *opaque, void *unused)
 	/* Held for write during resets and decode changes: don't wait. */
 	if (!down_read_trylock(&vdev->memory_lock))
 		return 1;
-	on = vfio_pci_ioeventfd_mem_on(vdev);
-	if (on > 0)
+	if (vfio_pci_memory_enabled(vdev))
 		vfio_pci_ioeventfd_write(ioeventfd, false);
 	up_read(&vdev->memory_lock);
-	return on < 0;
+	return 0;
 }
 
 /* virqfd thread: process context, may sleep on memory_lock. */

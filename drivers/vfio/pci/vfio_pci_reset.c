@@ -61,8 +61,9 @@
  * is locked or woken.
  *
  * memory_lock is taken before the device lock.  Holding the device lock
- * blocks config space access, and mmap faults check decode with
- * memory_lock held for read: the other order would deadlock against them.
+ * blocks config space access, and user COMMAND writes access config space
+ * with memory_lock held for write: the other order would deadlock against
+ * them.
  * Called with the config space lock held for FLRs the user starts there.
  *
  * Return: 0; -ENOTTY if the function cannot be reset on its own; -EAGAIN
