@@ -8,6 +8,8 @@
  *  - with memory decode turned off in COMMAND, touching the mapping gets
  *    SIGBUS and region reads fail with EIO; once decode is back on, the
  *    same addresses work again and the data is intact;
+ *  - with decode turned off in hardware behind vfio's back, access still
+ *    follows the user's COMMAND, and its next write of it restores decode;
  *  - a 1 GiB-aligned mapping of the BAR faults in with huge entries: the
  *    number of page faults it takes to touch every 4K page of its first
  *    4 MiB and one byte of every 2 MiB after that is counted, and must stay
@@ -186,6 +188,47 @@ TEST_F(mmap, decode_off_sigbus)
 	set_mem(&self->dev, 1);
 	EXPECT_EQ(0x5a, touch(p + 100));
 	EXPECT_EQ(2, __atomic_load_n(&bus_errors, __ATOMIC_RELAXED));
+	munmap(p, len);
+}
+
+/*
+ * Memory decode turned off in hardware behind vfio's back, as a reset that
+ * vfio did not see would leave it, while the user still has it on.  Access
+ * to the BAR is decided from the user's view of COMMAND, not from a config
+ * read per access: region reads and new faults still go through (to a
+ * device that does not answer), and the user's next COMMAND write with
+ * memory enable set turns decode back on, data intact.
+ */
+TEST_F(mmap, decode_lost_behind_back)
+{
+	size_t len = 2 * SZ_2M;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  self->dev.device_fd, (off_t)self->bar2.offset);
+	uint16_t hw = 0;
+	uint32_t v;
+
+	ASSERT_NE(MAP_FAILED, p);
+	p[100] = 0xa5;
+	ASSERT_EQ(2, sysfs_read_config(self->dev.bdf, PCI_COMMAND, &hw, 2));
+	ASSERT_TRUE(hw & PCI_COMMAND_MEMORY);
+	hw &= ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, sysfs_write_config(self->dev.bdf, PCI_COMMAND, &hw, 2));
+
+	bus_errors = 0;
+	errno = 0;
+	EXPECT_EQ(4, vfio_region_read(&self->dev, 2, 0, &v, 4))
+		TH_LOG("region read with decode lost: %s", strerror(errno));
+	/* Past any 2M block the first fault may have mapped. */
+	EXPECT_NE(-1, touch(p + SZ_2M + 4096));
+	EXPECT_EQ(0, __atomic_load_n(&bus_errors, __ATOMIC_RELAXED));
+
+	set_mem(&self->dev, 1);
+	ASSERT_EQ(2, sysfs_read_config(self->dev.bdf, PCI_COMMAND, &hw, 2));
+	EXPECT_TRUE(hw & PCI_COMMAND_MEMORY);
+	EXPECT_EQ(0xa5, touch(p + 100));
+	EXPECT_EQ(4, vfio_region_read(&self->dev, 2, 100, &v, 4));
+	EXPECT_EQ(0xa5, v & 0xff);
+	EXPECT_EQ(0, __atomic_load_n(&bus_errors, __ATOMIC_RELAXED));
 	munmap(p, len);
 }
 

@@ -310,6 +310,25 @@ ssize_t sysfs_read_config(const char *bdf, off_t off, void *buf, size_t len)
 	return n;
 }
 
+ssize_t sysfs_write_config(const char *bdf, off_t off, const void *buf,
+			   size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, saved;
+
+	if (sysfs_path(path, sizeof(path), bdf, "config"))
+		return -1;
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = pwrite(fd, buf, len, off);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n;
+}
+
 int sysfs_config_size(const char *bdf, uint64_t *size)
 {
 	char path[PATH_MAX];

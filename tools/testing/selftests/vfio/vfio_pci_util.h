@@ -79,6 +79,14 @@ int sysfs_read_resources(const char *bdf,
  */
 ssize_t sysfs_read_config(const char *bdf, off_t off, void *buf, size_t len);
 
+/*
+ * Write @len bytes of the device's real config space through sysfs, past
+ * whatever driver owns it: what a reset or a tool outside vfio would do.
+ * Returns bytes written or -1.
+ */
+ssize_t sysfs_write_config(const char *bdf, off_t off, const void *buf,
+			   size_t len);
+
 /* Size of the sysfs config file: the kernel's cfg_size (256 or 4096). */
 int sysfs_config_size(const char *bdf, uint64_t *size);
 
