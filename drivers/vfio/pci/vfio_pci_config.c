@@ -240,6 +240,88 @@ static int cfg_hw_write(struct pci_dev *pdev, unsigned int pos,
 	return pcibios_err_to_errno(ret);
 }
 
+/*
+ * ---- The hardware COMMAND register ----
+ *
+ * COMMAND holds bits with different owners: the user's (memory, I/O, bus
+ * master and the rest), ours (INTx disable, the INTx mask) and the PCI
+ * core's, whose pci_check_and_mask_intx() sets INTx disable from our INTx
+ * hard-irq handler at any time.  A read-modify-write of the register that
+ * the handler can interrupt writes back a stale INTx disable bit: the line
+ * is unmasked in hardware while we count it masked, and a level interrupt
+ * storms.  So every write of COMMAND in our code goes through
+ * vfio_pci_command_update_locked(), with vdev->irqlock held: the handler
+ * holds irqlock around its own read-modify-write, so the two never
+ * interleave.  The PCI core's INTx helpers that we call (the check and
+ * mask or unmask of the handler and of vfio_pci_intx_sync()) run under
+ * irqlock as well.
+ *
+ * The user accessors, pci_user_{read,write}_config_*(), may sleep until a
+ * reset in progress lifts its block on config access, which irqlock does
+ * not allow; vfio_pci_command_update() waits for such a block before it
+ * takes irqlock and uses the plain accessors.  The PCI core's own COMMAND
+ * writes at enable and close (pci_enable_device(), pci_clear_master(),
+ * pci_disable_device()) happen while no INTx handler is registered.  Its
+ * state restore after a reset or a D3hot exit writes the whole register,
+ * with memory_lock keeping the user out, and puts back the INTx disable
+ * bit saved before the reset.
+ */
+
+/**
+ * vfio_pci_command_update_locked - change some bits of hardware COMMAND
+ * @vdev: the device; caller holds vdev->irqlock
+ * @mask: the bits to change
+ * @val: their new values (other bits ignored)
+ *
+ * Bits outside @mask keep the value the device has now.
+ *
+ * Return: 0 or a negative errno from the config access.
+ */
+int vfio_pci_command_update_locked(struct vfio_pci_core_device *vdev,
+				   u16 mask, u16 val)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd, new;
+	int ret;
+
+	lockdep_assert_held(&vdev->irqlock);
+
+	ret = pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (ret)
+		return pcibios_err_to_errno(ret);
+	new = (cmd & ~mask) | (val & mask);
+	if (new == cmd)
+		return 0;
+	return pcibios_err_to_errno(pci_write_config_word(pdev, PCI_COMMAND,
+							  new));
+}
+
+/**
+ * vfio_pci_command_update - change some bits of hardware COMMAND
+ * @vdev: the device
+ * @mask: the bits to change
+ * @val: their new values (other bits ignored)
+ *
+ * As vfio_pci_command_update_locked(), for process context: waits until
+ * nobody blocks config access to the device (a reset), then takes
+ * vdev->irqlock itself.
+ *
+ * Return: 0 or a negative errno from the config access.
+ */
+int vfio_pci_command_update(struct vfio_pci_core_device *vdev, u16 mask,
+			    u16 val)
+{
+	unsigned long flags;
+	int ret;
+
+	pci_cfg_access_lock(vdev->pdev);
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	ret = vfio_pci_command_update_locked(vdev, mask, val);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	pci_cfg_access_unlock(vdev->pdev);
+	return ret;
+}
+
 /* ---- Power state ---- */
 
 /*
@@ -1048,6 +1130,34 @@ static int cfg_store_user(struct vfio_pci_core_device *vdev, unsigned int pos,
 	return cfg_hw_write(vdev->pdev, pos, size, hw);
 }
 
+/*
+ * The store half of a user write overlapping COMMAND (@pos is PCI_COMMAND
+ * or the byte after it).  The COMMAND bytes reach the device through
+ * vfio_pci_command_update(), which changes the user's bits only; a dword
+ * write carries STATUS as well, stored the usual way.
+ */
+static int cfg_store_command(struct vfio_pci_core_device *vdev,
+			     unsigned int pos, unsigned int size, u32 val)
+{
+	struct vfio_pci_config_state *cfg = vdev->cfg;
+	unsigned int len = min(pos + size, PCI_COMMAND + 2U) - pos;
+	unsigned int shift = 8 * (pos - PCI_COMMAND);
+	u16 bytes = GENMASK(8 * len - 1, 0) << shift;
+	u16 cmd = val << shift;
+	u16 virt = cfg_get(cfg->virt, PCI_COMMAND, 2);
+	u16 wr = cfg_get(cfg->wr, PCI_COMMAND, 2) & bytes;
+	u16 v = cfg_get(cfg->vconfig, PCI_COMMAND, 2);
+	int ret;
+
+	cfg_put(cfg->vconfig, PCI_COMMAND, 2,
+		(v & ~(wr & virt)) | (cmd & wr & virt));
+	ret = vfio_pci_command_update(vdev, wr & ~virt, cmd);
+	if (ret || pos + size <= PCI_STATUS)
+		return ret;
+	return cfg_store_user(vdev, PCI_STATUS, pos + size - PCI_STATUS,
+			      val >> (8 * (PCI_STATUS - pos)));
+}
+
 /* Did a reset we did not see put the BARs back to zero? */
 static bool cfg_bars_lost(struct vfio_pci_core_device *vdev)
 {
@@ -1081,7 +1191,8 @@ static void cfg_restore_bars(struct vfio_pci_core_device *vdev)
 	pci_user_write_config_dword(pdev, PCI_ROM_ADDRESS,
 				    cfg->rbar[CFG_ROM_SLOT]);
 	if (vdev->nointx)
-		pci_intx(pdev, 0);
+		vfio_pci_command_update(vdev, PCI_COMMAND_INTX_DISABLE,
+					PCI_COMMAND_INTX_DISABLE);
 }
 
 /*
@@ -1116,7 +1227,7 @@ static int cfg_write_command(struct vfio_pci_core_device *vdev,
 		cfg_restore_bars(vdev);
 
 	mem_was_on = vfio_pci_memory_enabled(vdev);
-	ret = cfg_store_user(vdev, pos, size, val);
+	ret = cfg_store_command(vdev, pos, size, val);
 	if (!ret && low)
 		cfg->cmd_user = new;
 	if (mem_was_on && !vfio_pci_memory_enabled(vdev))

@@ -142,7 +142,8 @@ static void vfio_pci_find_intx(struct vfio_pci_core_device *vdev)
 		pci_info(pdev, "INTx status is unreliable; INTx hidden from the user\n");
 		vdev->nointx = true;
 		/* Held set for as long as the device is open. */
-		pci_intx(pdev, 0);
+		vfio_pci_command_update(vdev, PCI_COMMAND_INTX_DISABLE,
+					PCI_COMMAND_INTX_DISABLE);
 		vdev->pci_2_3 = false;
 		return;
 	}
@@ -150,7 +151,8 @@ static void vfio_pci_find_intx(struct vfio_pci_core_device *vdev)
 			pci_intx_mask_supported(pdev);
 	/* Nobody may assert a shared line until the user asks for INTx. */
 	if (vdev->pci_2_3)
-		pci_intx(pdev, 0);
+		vfio_pci_command_update(vdev, PCI_COMMAND_INTX_DISABLE,
+					PCI_COMMAND_INTX_DISABLE);
 }
 
 /**

@@ -185,7 +185,8 @@ static int vfio_pci_set_notify(struct vfio_pci_core_device *vdev,
 static void vfio_pci_intx_hw_mask(struct vfio_pci_core_device *vdev)
 {
 	if (vdev->pci_2_3)
-		pci_intx(vdev->pdev, 0);
+		vfio_pci_command_update_locked(vdev, PCI_COMMAND_INTX_DISABLE,
+					       PCI_COMMAND_INTX_DISABLE);
 	else
 		disable_irq_nosync(vdev->pdev->irq);
 	vdev->intx->hw_masked = true;
@@ -450,7 +451,8 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 	 */
 	intx->hw_masked = true;
 	if (vdev->pci_2_3) {
-		pci_intx(pdev, 0);
+		vfio_pci_command_update(vdev, PCI_COMMAND_INTX_DISABLE,
+					PCI_COMMAND_INTX_DISABLE);
 		irqflags = IRQF_SHARED;
 	} else {
 		irqflags = IRQF_NO_AUTOEN;
@@ -589,8 +591,8 @@ static u16 vfio_pci_msix_decode_on(struct vfio_pci_core_device *vdev)
 	if (vdev->pdev->msix_cap) {
 		pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
 		if (!(cmd & PCI_COMMAND_MEMORY))
-			pci_write_config_word(vdev->pdev, PCI_COMMAND,
-					      cmd | PCI_COMMAND_MEMORY);
+			vfio_pci_command_update(vdev, PCI_COMMAND_MEMORY,
+						PCI_COMMAND_MEMORY);
 	}
 	return cmd;
 }
@@ -599,7 +601,7 @@ static void vfio_pci_msix_decode_restore(struct vfio_pci_core_device *vdev,
 					 u16 cmd)
 {
 	if (vdev->pdev->msix_cap && !(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
+		vfio_pci_command_update(vdev, PCI_COMMAND_MEMORY, 0);
 	up_write(&vdev->memory_lock);
 }
 
@@ -744,7 +746,8 @@ static void vfio_pci_msi_disable(struct vfio_pci_core_device *vdev)
 	 * assert it.
 	 */
 	if (vdev->pci_2_3 || vdev->nointx)
-		pci_intx(vdev->pdev, 0);
+		vfio_pci_command_update(vdev, PCI_COMMAND_INTX_DISABLE,
+					PCI_COMMAND_INTX_DISABLE);
 	vdev->irq_type = VFIO_PCI_IRQ_NONE;
 }
 

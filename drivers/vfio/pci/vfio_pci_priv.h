@@ -36,6 +36,10 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 			   char __user *buf, size_t count, loff_t *ppos,
 			   bool iswrite);
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
+int vfio_pci_command_update_locked(struct vfio_pci_core_device *vdev,
+				   u16 mask, u16 val);
+int vfio_pci_command_update(struct vfio_pci_core_device *vdev, u16 mask,
+			    u16 val);
 bool vfio_pci_intx_disabled_by_user(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_rdwr.c */

@@ -532,8 +532,8 @@ void vfio_pci_rom_probe(struct vfio_pci_core_device *vdev)
 	down_write(&vdev->memory_lock);
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(pdev, PCI_COMMAND,
-				      cmd | PCI_COMMAND_MEMORY);
+		vfio_pci_command_update(vdev, PCI_COMMAND_MEMORY,
+					PCI_COMMAND_MEMORY);
 	rom = pci_map_rom(pdev, &image);
 	if (rom) {
 		vdev->rom_size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
@@ -542,7 +542,7 @@ void vfio_pci_rom_probe(struct vfio_pci_core_device *vdev)
 		pci_dbg(pdev, "ROM BAR without a valid image: no ROM region\n");
 	}
 	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+		vfio_pci_command_update(vdev, PCI_COMMAND_MEMORY, 0);
 	up_write(&vdev->memory_lock);
 	mutex_unlock(&vdev->rom_lock);
 }
