@@ -69,6 +69,9 @@ test-modules:
 	@mkdir -p $(BUILD)/test-modules/igd-fixture
 	@cp $(REPO)/harness/tests/igd-fixture/* $(BUILD)/test-modules/igd-fixture/
 	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/igd-fixture modules
+	@mkdir -p $(BUILD)/test-modules/intx-inject
+	@cp $(REPO)/harness/tests/intx-inject/* $(BUILD)/test-modules/intx-inject/
+	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/intx-inject modules
 	@test -f $(OOT)/drivers/vfio/pci/Module.symvers || \
 		{ echo "test-modules: build our modules first (make modules)" >&2; exit 1; }
 	@mkdir -p $(BUILD)/test-modules/variant-fixture

@@ -37,6 +37,7 @@ stage selftests-build make -s selftests test-modules || exit 1
 export VFIO_PCI_ID_SPOOF_KO=$repo/build/test-modules/pci-id-spoof/pci_id_spoof.ko
 export VFIO_IGD_FIXTURE_KO=$repo/build/test-modules/igd-fixture/igd_fixture.ko
 export VFIO_VARIANT_FIXTURE_KO=$repo/build/test-modules/variant-fixture/vfio_pci_variant_fixture.ko
+export VFIO_INTX_INJECT_KO=$repo/build/test-modules/intx-inject/intx_inject.ko
 stage lint harness/lint.sh
 if [ -z "${SKIP_INTREE:-}" ]; then
 	stage intree harness/intree-check.sh
