@@ -8,7 +8,7 @@
 #     up with driver_override=vfio-pci, bound to vfio-pci and to nothing
 #     else, while the PF stays in D0 although nobody uses it;
 #   - vfio_pci_sriov_test: the VF token (edu as the device that is neither
-#     PF nor VF);
+#     PF nor VF), and the VF's virtual memory enable bit;
 #   - sriov_numvfs=0 removes the VFs and lets the PF idle in D3hot again;
 #   - unbinding the PF removes its VFs.
 #

@@ -15,6 +15,9 @@
  *     wrong one is -EACCES, a malformed option -EINVAL;
  *   - while a VF is open, opening the PF needs the token too;
  *   - a device that is neither PF nor VF refuses a token with -EINVAL.
+ *
+ * And a VF's memory enable bit in COMMAND is virtual: clearing it does not
+ * stop BAR access, which the PF's SR-IOV memory space enable governs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
@@ -214,6 +218,63 @@ TEST_F(sriov, pf_open_while_vf_in_use)
 				    " vf_token=" TOKEN_A));
 	EXPECT_EQ(0, try_open(self->vf_group_fd, self->vf_bdf,
 			      " vf_token=" TOKEN_B));
+}
+
+/* pread()/pwrite() of exactly @len bytes at @off of region @index of @fd. */
+static int region_rw(int fd, uint32_t index, uint64_t off, void *buf,
+		     size_t len, bool wr)
+{
+	struct vfio_region_info info;
+	ssize_t n;
+
+	if (vfio_region_info(fd, index, &info))
+		return -1;
+	if (wr)
+		n = pwrite(fd, buf, len, info.offset + off);
+	else
+		n = pread(fd, buf, len, info.offset + off);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * A VF has no memory enable bit in COMMAND: the memory space enable of its
+ * PF's SR-IOV capability governs it.  The VF's user sees a virtual bit that
+ * starts out set and reads back what it wrote, but clearing it does not
+ * stop BAR access.
+ */
+TEST_F(sriov, vf_memory_enable_is_virtual)
+{
+	uint32_t before = 0, after = 0;
+	uint16_t cmd = 0;
+	int vf;
+
+	ASSERT_EQ(0, set_token(self->pf.device_fd, token_a));
+	vf = get_fd(self->vf_group_fd, self->vf_bdf, " vf_token=" TOKEN_A);
+	ASSERT_LE(0, vf);
+
+	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
+			       &cmd, 2, false));
+	EXPECT_TRUE(cmd & PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_BAR0_REGION_INDEX, 0, &before, 4,
+			       false));
+
+	cmd &= ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
+			       &cmd, 2, true));
+	cmd = 0xffff;
+	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
+			       &cmd, 2, false));
+	EXPECT_FALSE(cmd & PCI_COMMAND_MEMORY);
+	EXPECT_EQ(0, region_rw(vf, VFIO_PCI_BAR0_REGION_INDEX, 0, &after, 4,
+			       false))
+		TH_LOG("BAR0 read with the VF's memory enable clear: %s",
+		       strerror(errno));
+	EXPECT_EQ(before, after);
+
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
+			       &cmd, 2, true));
+	close(vf);
 }
 
 TEST(not_sriov_device_refuses_token)
