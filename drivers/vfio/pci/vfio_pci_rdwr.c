@@ -225,6 +225,56 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
 #endif
 
 /*
+ * Copy one access's bytes from or to the user buffer.  Each width is its own
+ * copy of constant size: a variable size makes the hardened usercopy check
+ * inspect the kernel buffer on every call, and at one call per BAR dword or
+ * qword that check costs as much as the rest of the access.
+ */
+static int vfio_pci_user_get(u8 *bytes, const char __user *ubuf,
+			     unsigned int width)
+{
+	unsigned long left;
+
+	switch (width) {
+	case 8:
+		left = copy_from_user(bytes, ubuf, 8);
+		break;
+	case 4:
+		left = copy_from_user(bytes, ubuf, 4);
+		break;
+	case 2:
+		left = copy_from_user(bytes, ubuf, 2);
+		break;
+	default:
+		left = copy_from_user(bytes, ubuf, 1);
+		break;
+	}
+	return left ? -EFAULT : 0;
+}
+
+static int vfio_pci_user_put(char __user *ubuf, const u8 *bytes,
+			     unsigned int width)
+{
+	unsigned long left;
+
+	switch (width) {
+	case 8:
+		left = copy_to_user(ubuf, bytes, 8);
+		break;
+	case 4:
+		left = copy_to_user(ubuf, bytes, 4);
+		break;
+	case 2:
+		left = copy_to_user(ubuf, bytes, 2);
+		break;
+	default:
+		left = copy_to_user(ubuf, bytes, 1);
+		break;
+	}
+	return left ? -EFAULT : 0;
+}
+
+/*
  * Move one access of @width bytes between the user buffer and @io.  Values
  * travel in the device's little-endian byte order in both directions, so the
  * user buffer holds the bytes exactly as they are laid out in the BAR.
@@ -238,7 +288,7 @@ static int vfio_pci_io_one(struct vfio_pci_core_device *vdev, bool test_mem,
 	int ret;
 
 	if (iswrite) {
-		if (copy_from_user(bytes, ubuf, width))
+		if (vfio_pci_user_get(bytes, ubuf, width))
 			return -EFAULT;
 		switch (width) {
 		case 8:
@@ -303,9 +353,7 @@ static int vfio_pci_io_one(struct vfio_pci_core_device *vdev, bool test_mem,
 		return ret;
 
 	put_unaligned_le64(val, bytes);
-	if (copy_to_user(ubuf, bytes, width))
-		return -EFAULT;
-	return 0;
+	return vfio_pci_user_put(ubuf, bytes, width);
 }
 
 /* Widest naturally aligned access at @off that fits @left and @max. */
