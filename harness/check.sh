@@ -7,8 +7,8 @@
 #        SKIP_INTREE=1 harness/check.sh   skip the in-tree build (slow first run)
 #
 # Each stage prints a line "stage NAME: ok|FAILED (Ns)"; the VM test runner
-# ends with "N passed, M failed".  Exit status is non-zero if any stage
-# failed.
+# ends with "N passed, M failed, K skipped".  Exit status is non-zero if any
+# stage failed.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -24,14 +24,26 @@
 #                               (skipped with VFIO_TEST_DISTRO=1), as
 #                               pass/fail results
 # Result helpers (TAP-style output, counting failures):
-#   pass MSG / fail MSG / skip MSG
+#   pass MSG / fail MSG
+#   skip MSG                    a check this run leaves out on purpose (a
+#                               mode such as VFIO_TEST_DISTRO=1); does not
+#                               change the test's verdict
+#   skip_kernel MSG             a check the running kernel cannot do: it
+#                               lacks a feature (MSG says which).  The test
+#                               then counts as skipped, and harness/run-vm-
+#                               tests holds it to its "# vm-needs:" line
 #   check MSG CMD [ARGS...]     pass if CMD succeeds, fail otherwise
-#   finish                      print the plan and a summary; exit non-zero
-#                               if anything failed or nothing was tested
+#   finish                      print the plan and a summary, then exit:
+#                               1 if anything failed or nothing was tested,
+#                               else 4 (kselftest's "skip") if any check
+#                               was a skip_kernel, else 0
 
 GL_SYS_PCI=/sys/bus/pci
 gl_tests=0
 gl_failed=0
+gl_skipped=0
+gl_kskipped=0
+gl_kskip_why=
 
 gl_err() { echo "$*" >&2; }
 
@@ -170,7 +182,18 @@ fail() {
 
 skip() {
 	gl_tests=$((gl_tests + 1))
+	gl_skipped=$((gl_skipped + 1))
 	echo "ok $gl_tests - # SKIP $*"
+}
+
+# A skip for want of kernel support taints the whole test, not just this
+# check: a kernel that has the feature after all must not pass with the
+# check quietly left out, so the runner has to see the skip to judge it.
+skip_kernel() {
+	skip "$@"
+	gl_kskipped=$((gl_kskipped + 1))
+	gl_kskip_why="$gl_kskip_why# SKIP $*
+"
 }
 
 check() {
@@ -189,8 +212,14 @@ finish() {
 		echo "# no tests were run"
 		exit 1
 	fi
-	echo "# $((gl_tests - gl_failed)) passed, $gl_failed failed"
+	echo "# $((gl_tests - gl_failed - gl_skipped)) passed, $gl_failed failed, $gl_skipped skipped"
+	# A failure outranks any skip.
 	[ "$gl_failed" -eq 0 ] || exit 1
+	if [ "$gl_kskipped" -gt 0 ]; then
+		# harness/run-vm-tests shows the first of these as the reason.
+		printf '%s' "$gl_kskip_why"
+		exit 4
+	fi
 	exit 0
 }
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu
 # vm-distro: no (the KUnit suites test our code only)
+# vm-needs: CONFIG_KUNIT
 #
 # The KUnit tests of vfio-pci (drivers/vfio/pci/vfio_pci_kunit.c): loading
 # vfio_pci_kunit.ko runs its suites, which report in KTAP on the kernel log.
@@ -9,7 +10,8 @@
 #
 # Only a kernel with KUnit can run them: the debug kernel (make check-debug)
 # builds and runs them; on Debian's kernel, which has no KUnit, the module
-# is not built and the test is skipped.
+# is not built and the test skips (exit 4).  On a kernel with KUnit a skip
+# (say, vfio_pci_kunit.ko was not built) is a failure of harness/run-vm-tests.
 
 set -uo pipefail
 
@@ -25,7 +27,7 @@ fi
 suites=(vfio_pci_match_options vfio_pci_igd_opregion)
 
 if ! modinfo kunit >/dev/null 2>&1 || ! modinfo vfio_pci_kunit >/dev/null 2>&1; then
-	skip "no KUnit in kernel $(uname -r) (the debug kernel runs these)"
+	skip_kernel "no KUnit in kernel $(uname -r) (the debug kernel runs these)"
 	finish
 fi
 
