@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the module tree the test VMs mount over /lib/modules:
-# the distro's modules (hard links, no copy) plus ours in updates/, with the
-# module index made here on the host.  depmod inside a TCG guest over 9p
+# the distro's modules (hard links, no copy, when MODROOT is on the same
+# file system; a copy otherwise) plus ours in updates/, with the module
+# index made here on the host.  depmod inside a TCG guest over 9p
 # takes minutes; here it takes seconds.
 #
 # Usage: harness/mkmodroot.sh KVER MODROOT KO_DIR
@@ -19,7 +20,13 @@ dst=$modroot/lib/modules/$kver
 if [ ! -f "$dst/.distro-linked" ] || [ "$src/modules.dep" -nt "$dst/.distro-linked" ]; then
 	rm -rf "$dst"
 	mkdir -p "$dst"
-	cp -al "$src/kernel" "$dst/kernel"
+	# Hard links cannot cross file systems (a build dir on tmpfs, a
+	# debug kernel's tree elsewhere): copy then, at the cost of the space.
+	if ! cp -al "$src/kernel" "$dst/kernel" 2>/dev/null; then
+		echo "mkmodroot: cannot hard-link $src/kernel into $dst; copying it" >&2
+		rm -rf "$dst/kernel"
+		cp -a "$src/kernel" "$dst/kernel"
+	fi
 	for f in modules.order modules.builtin modules.builtin.modinfo; do
 		[ -f "$src/$f" ] && cp "$src/$f" "$dst/$f"
 	done
