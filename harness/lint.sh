@@ -2,20 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # harness/lint.sh - static checks for the files this series puts in kernel
-# paths.  Three independent checks, all run even if an earlier one fails so
+# paths.  Five independent checks, all run even if an earlier one fails so
 # one invocation shows everything:
 #
 #   checkpatch  scripts/checkpatch.pl --strict on every source file we own
 #   kerneldoc   scripts/kernel-doc -Wall on our kernel C files and headers
 #   sparse      out-of-tree module build with C=2 CHECK=sparse
 #   w1          out-of-tree module build with W=1
+#   selftests   tools/testing/selftests/vfio/Makefile lists every
+#               vfio_pci_*_test.c as a program, and no program without one
 #
 # Any ERROR/WARNING/CHECK from checkpatch, any sparse message and any
 # compiler/modpost warning that points at one of OUR files is a failure.
 # Diagnostics inside the distro's kernel headers are counted and shown as
 # "not ours" but do not fail the run: we cannot fix them.
 #
-# Usage: harness/lint.sh [--only checkpatch|kerneldoc|sparse|w1]... [-v]
+# Usage: harness/lint.sh [--only checkpatch|kerneldoc|sparse|w1|selftests]... [-v]
 # Env:   REPO       tree to check (default: the repo this script is in)
 #        KVER       kernel to build against (default: KERNEL_ABI from
 #                   harness/kernel.env)
@@ -338,8 +340,50 @@ run_sparse() {
 	report_build sparse "$rc" "$log" "$LINT_DIR/sparse.ours" "$LINT_DIR/sparse.others"
 }
 
-if want checkpatch || want kerneldoc || want sparse || want w1; then :; else
-	echo "lint.sh: --only takes checkpatch, kerneldoc, sparse or w1" >&2
+# --------------------------------------------------------------------------
+# selftests Makefile
+# --------------------------------------------------------------------------
+
+# build-selftests.sh builds every *_test.c it finds, so a program missing
+# from the in-tree Makefile goes unnoticed here and is then never built or
+# installed by a kernel tree's kselftest run.
+run_selftests() {
+	local dir=$REPO/tools/testing/selftests/vfio prog f listed
+	local -a missing=() orphans=()
+	if [ ! -f "$dir/Makefile" ]; then
+		result[selftests]="FAIL (no $dir/Makefile)"
+		return 1
+	fi
+	# Every word assigned to TEST_GEN_PROGS or TEST_GEN_PROGS_EXTENDED,
+	# continuation lines joined first.
+	listed=$(sed -e ':a' -e '/\\$/{N; s/\\\n/ /; ba' -e '}' "$dir/Makefile" |
+		sed -n -E 's/^[[:space:]]*TEST_GEN_PROGS(_EXTENDED)?[[:space:]]*[:+]?=//p' |
+		tr -s ' \t' '\n' | sed '/^$/d' | LC_ALL=C sort -u)
+	for f in "$dir"/vfio_pci_*_test.c; do
+		[ -e "$f" ] || continue
+		prog=${f##*/}
+		prog=${prog%.c}
+		grep -qxF "$prog" <<<"$listed" || missing+=("$prog")
+	done
+	while IFS= read -r prog; do
+		[ -z "$prog" ] || [ -f "$dir/$prog.c" ] || orphans+=("$prog")
+	done <<<"$listed"
+	if [ ${#missing[@]} -gt 0 ] || [ ${#orphans[@]} -gt 0 ]; then
+		result[selftests]="FAIL (${#missing[@]} unlisted, ${#orphans[@]} without a source)"
+		echo "---- selftests: tools/testing/selftests/vfio/Makefile"
+		for prog in "${missing[@]}"; do
+			echo "$prog.c is not in TEST_GEN_PROGS or TEST_GEN_PROGS_EXTENDED"
+		done
+		for prog in "${orphans[@]}"; do
+			echo "$prog is listed but $prog.c does not exist"
+		done
+		return 1
+	fi
+	result[selftests]="ok ($(grep -c . <<<"$listed") programs)"
+}
+
+if want checkpatch || want kerneldoc || want sparse || want w1 || want selftests; then :; else
+	echo "lint.sh: --only takes checkpatch, kerneldoc, sparse, w1 or selftests" >&2
 	exit 2
 fi
 if { want sparse || want w1; } && [ ! -f "$KDIR/Makefile" ]; then
@@ -349,7 +393,7 @@ if { want sparse || want w1; } && [ ! -f "$KDIR/Makefile" ]; then
 fi
 
 start=$SECONDS
-for c in checkpatch kerneldoc sparse w1; do
+for c in checkpatch kerneldoc sparse w1 selftests; do
 	want "$c" || { result[$c]="skipped"; continue; }
 	t0=$SECONDS
 	"run_$c" || failed=1
@@ -358,7 +402,7 @@ done
 
 echo
 echo "==== lint summary for $REPO (kernel $KVER, builds: $LINT_BUILD)"
-for c in checkpatch kerneldoc sparse w1; do
+for c in checkpatch kerneldoc sparse w1 selftests; do
 	printf '  %-10s %s\n' "$c" "${result[$c]}"
 	[ -n "${detail[$c]:-}" ] && printf '  %-10s   log: %s\n' "" "${detail[$c]}"
 done
