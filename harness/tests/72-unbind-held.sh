@@ -6,8 +6,8 @@
 # Fault scenarios around a device a user holds open (BARs mapped, IRQ
 # wired, two threads busy on it):
 #   - unbind with a REQ eventfd: the holder is asked, closes, unbind returns;
-#   - unbind without one: unbind blocks until the holder is killed, then
-#     returns;
+#   - unbind without one: unbind blocks (the writer waits in vfio's
+#     unregister) until the holder is killed, then returns;
 #   - rmmod vfio-pci while held: refused (the open device pins the module),
 #     the device stays bound and usable; after the close it goes through;
 #   - rmmod vfio_pci_core while vfio-pci uses it: refused, nothing changes;
@@ -57,8 +57,9 @@ for name in "${!bdf_of[@]}"; do
 	log=$VM_OUT/held-$name-noreq.log
 	check "$name: holder (no REQ) ready" start_holder "$bdf" "$log" --busy --irq
 	unbind_bg "$bdf"
-	sleep 3
-	check "$name: unbind blocks while the device is held" kill -0 "$ub"
+	check "$name: unbind blocks in vfio while the device is held" \
+		wait_in_kernel 30 vfio_unregister_group_dev "$ub"
+	check "$name: holder still running while the unbind waits" kill -0 "$holder"
 	kill -9 "$holder"
 	wait "$holder" 2>/dev/null
 	check "$name: unbind returns after the holder is killed" wait_gone "$ub" 30

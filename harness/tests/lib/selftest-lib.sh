@@ -54,6 +54,11 @@
 #                        until a line of FILE matches the regex RE
 #   wait_path PATH gone|there SECS
 #                        until PATH has disappeared / appeared
+#   wait_in_kernel SECS FUNC [PID...]
+#                        until a thread of one of the PIDs (default: any
+#                        task, kernel workers included) is in kernel
+#                        function FUNC (its /proc stack names it): blocked
+#                        there, not merely slow to get anywhere
 #   pm_is BDF RUNTIME_STATUS POWER_STATE [SECS]
 #                        until sysfs reports that power state (default 5 s)
 #   dump_stuck PID SECS LOG
@@ -231,6 +236,32 @@ wait_path() {
 		fi
 		sleep 0.1
 	done
+	return 1
+}
+
+wait_in_kernel() {
+	local secs=$1 fn=$2 i p t stack
+	local -a pids
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		pids=("$@")
+		if [ $# -eq 0 ]; then
+			# Every task, looked up anew: a worker may start
+			# meanwhile.
+			pids=(/proc/[0-9]*)
+			pids=("${pids[@]#/proc/}")
+		fi
+		for p in "${pids[@]}"; do
+			for t in /proc/"$p"/task/*/stack; do
+				# read, not grep: an exec costs 0.1 s under TCG.
+				stack=
+				read -r -d '' stack <"$t" 2>/dev/null
+				[[ $stack == *"$fn"* ]] && return 0
+			done
+		done
+		sleep 0.1
+	done
+	echo "# no thread of ${*:-any task} in $fn after $secs s"
 	return 1
 }
 
