@@ -6,7 +6,10 @@
 # uAPI fuzzing: vfio_pci_fuzz_test against each emulated device in turn,
 # bounded in time (VFIO_FUZZ_SECONDS per device, default 15; seed from
 # VFIO_FUZZ_SEED or the clock, printed either way so a failure can be
-# replayed).  After each device: the fuzzer's own sanity check (reopen,
+# replayed).  It must get through at least VFIO_FUZZ_MIN_OPS operations
+# (default 20 a second of the budget; Debian's kernel under TCG does 400 or
+# more, the debug kernel several times fewer): a fuzzer that barely ran
+# proves nothing.  After each device: the fuzzer's own sanity check (reopen,
 # GET_INFO, ids, BAR0, edu identification and liveness), the device must
 # unbind and rebind cleanly, and the guest kernel log (checked by the
 # runner) must stay clean.
@@ -26,6 +29,7 @@ devs=(edu e1000e nvme virtio-net pci-testdev)
 declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3 [nvme]=1b36:0010
 	[virtio-net]=1af4:1041 [pci-testdev]=1b36:0005)
 seconds=${VFIO_FUZZ_SECONDS:-15}
+min_ops=${VFIO_FUZZ_MIN_OPS:-$((seconds * 20))}
 
 load_vfio_pci
 
@@ -46,6 +50,9 @@ for name in "${devs[@]}"; do
 	grep -E '^# (fuzzing|[0-9]+ operations|results|sanity)|^(not )?ok|^FAIL' "$log"
 	check "$name: fuzzer and sanity check pass (status $rc, log $log)" \
 		test "$rc" -eq 0
+	ops=$(sed -n 's/^# \([0-9]*\) operations in .*/\1/p' "$log")
+	check "$name: at least $min_ops operations (${ops:-none reported})" \
+		test "${ops:-0}" -ge "$min_ops"
 	check "$name: unbinds after fuzzing" unbind "$bdf"
 	check "$name: rebinds after fuzzing" bind_vfio "$bdf"
 	check "$name: unbinds again" unbind "$bdf"
