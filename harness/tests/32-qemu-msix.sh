@@ -252,11 +252,17 @@ except Exception as e:  # the conversation broke: say so
     report(False, "qtest conversation: %s" % e)
     ok = False
 conn.close()
+# QEMU must have lived through it all and leave cleanly: on SIGTERM it
+# shuts down and exits 0.  A crash at device teardown counts too.
+running = proc.poll() is None
 proc.terminate()
 try:
-    proc.wait(30)
+    rc = proc.wait(30)
 except subprocess.TimeoutExpired:
     proc.kill()
+    rc = "none (killed: SIGTERM ignored for 30 s)"
+report(running, "nested QEMU still running at the end")
+report(rc == 0, "nested QEMU exits with status 0 (got %s)" % rc)
 sys.exit(0 if ok else 1)
 EOF
 }

@@ -34,7 +34,8 @@ for name in "${devs[@]}"; do
 done
 
 # Dump config space as the nested QEMU presents it, one "offset value"
-# line per dword, to stdout.  Exit status 0 if the conversation worked.
+# line per dword, to stdout.  Exit status 0 if the conversation worked and
+# QEMU, still running at the end, exited 0 when told to terminate.
 qemu_dump() { # bdf
 	python3 - "$qemu" "$1" <<'PY'
 import os, socket, subprocess, sys, tempfile
@@ -91,8 +92,16 @@ try:
         print("ecam %03x %08x" % (reg, cmd("readl %#x" % (MMCFG + (SLOT << 15) + reg))))
 finally:
     conn.close()
+    running = proc.poll() is None
     proc.terminate()
-    proc.wait(30)
+    rc = proc.wait(30)
+# On SIGTERM QEMU shuts down and exits 0; anything else (a crash at device
+# teardown, a death before) makes the dump worthless.
+if not running or rc != 0:
+    sys.stderr.write("nested QEMU %s, exit status %s; its stderr:\n%s"
+                     % ("ran to the end" if running else "died early", rc,
+                        open(os.path.join(tmp, "stderr")).read()))
+    sys.exit(1)
 PY
 }
 
