@@ -85,6 +85,8 @@ distro_to_ours
 run_all ours
 
 # Compare.  Differences are allowed only where explain() has a reason.
+# Prints "ok|fail<TAB>message" lines; a crash of the comparison itself is
+# reported by the caller.
 compare() { # name
 	python3 - "$VM_OUT/cfg-distro-$1.txt" "$VM_OUT/cfg-ours-$1.txt" <<'EOF'
 import sys
@@ -156,7 +158,8 @@ for name in "${devs[@]}"; do
 		ok) pass "$name: $msg" ;;
 		*) fail "$name: $msg" ;;
 		esac
-	done < <(compare "$name")
+	done < <(compare "$name" ||
+		printf 'fail\tcomparing the dumps crashed (status %s)\n' "$?")
 done
 
 check "rmmod vfio-pci" modprobe -r vfio-pci
