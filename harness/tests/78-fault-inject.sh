@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,nvme,e1000e
 # vm-timeout: 1200
+# vm-needs: CONFIG_FAULT_INJECTION
 #
 # Error paths under injected allocation failures (vfio_pci_fault_inject_test):
 # the first open of edu, MSI and MSI-X enabling (edu, nvme), an ioeventfd,
@@ -24,7 +25,7 @@ harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 require_vm
 
 if [ ! -e /proc/self/fail-nth ]; then
-	skip "kernel without fault injection (CONFIG_FAULT_INJECTION)"
+	skip_kernel "kernel without fault injection (CONFIG_FAULT_INJECTION)"
 	finish
 fi
 dbg=/sys/kernel/debug
