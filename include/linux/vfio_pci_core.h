@@ -99,6 +99,9 @@ struct vfio_pci_region {
  * @num_regions: how many of them
  * @memory_lock: held for read around accesses that need memory decode,
  *	for write while decode, power state or reset change
+ * @rom_lock: serialises the mappings of the expansion ROM
+ * @rom_size: size of the ROM region: the ROM BAR's, if it held an image
+ *	when the device was opened, else 0
  * @msi_qmax: number of MSI vectors the device has
  * @msix_bar: BAR holding the MSI-X table, 0xff without MSI-X
  * @msix_size: size of the MSI-X table in bytes

@@ -157,8 +157,8 @@ FIXTURE_SETUP(dma)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);
 	memset(self->mem, 0, 2 * self->page);
-	ASSERT_EQ(0, map_dma(self)) TH_LOG("VFIO_IOMMU_MAP_DMA: %s",
-					  strerror(errno));
+	ASSERT_EQ(0, map_dma(self))
+		TH_LOG("VFIO_IOMMU_MAP_DMA: %s", strerror(errno));
 	self->mapped = true;
 	ASSERT_EQ(0, set_master(self, true));
 }
