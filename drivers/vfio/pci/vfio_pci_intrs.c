@@ -275,6 +275,27 @@ out:
 	return ret;
 }
 
+/**
+ * vfio_pci_intx_reapply_mask - put INTx disable back after a reset
+ * @vdev: the device, just reset
+ *
+ * A reset saves COMMAND before and restores it after.  If our handler
+ * masked INTx (set INTx disable) in between, the restore clears the bit
+ * again while we count the line as masked, and a level interrupt storms.
+ * Process context only unmasks with config access allowed, so never
+ * during a reset: only the handler's masking can be lost.
+ */
+void vfio_pci_intx_reapply_mask(struct vfio_pci_core_device *vdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	if (vdev->pci_2_3 && vdev->intx && vdev->intx->hw_masked)
+		vfio_pci_command_update_locked(vdev, PCI_COMMAND_INTX_DISABLE,
+					       PCI_COMMAND_INTX_DISABLE);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+}
+
 /* The reasons for masking INTx that process context changes. */
 enum vfio_pci_intx_reason {
 	VFIO_PCI_INTX_USER_MASK,	/* MASK/UNMASK actions: intx->masked */

@@ -84,6 +84,7 @@ int vfio_pci_set_irqs(struct vfio_pci_core_device *vdev,
 		      struct vfio_irq_set *hdr, void *data);
 void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_user_mask_changed(struct vfio_pci_core_device *vdev);
+void vfio_pci_intx_reapply_mask(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_set_suspended(struct vfio_pci_core_device *vdev,
 				 bool suspended);
 void vfio_pci_signal_eventfd(struct eventfd_ctx __rcu **slot);

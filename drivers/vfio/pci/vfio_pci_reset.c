@@ -83,6 +83,7 @@ int vfio_pci_reset_function(struct vfio_pci_core_device *vdev)
 	if (ret)
 		pci_dbg(pdev, "not in D0 for reset: %d\n", ret);
 	ret = pci_try_reset_function(pdev);
+	vfio_pci_intx_reapply_mask(vdev);
 	up_write(&vdev->memory_lock);
 	return ret;
 }
@@ -247,8 +248,10 @@ static int vfio_pci_reset_domain(struct vfio_pci_core_device *vdev)
 
 	ret = pci_reset_bus(vdev->pdev);
 
-	list_for_each_entry(cur, &dev_set->device_list, vdev.dev_set_list)
+	list_for_each_entry(cur, &dev_set->device_list, vdev.dev_set_list) {
+		vfio_pci_intx_reapply_mask(cur);
 		up_write(&cur->memory_lock);
+	}
 	vfio_pci_dev_set_pm_put(dev_set, NULL);
 	return ret;
 }
