@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu
+# vm-distro: no (the variant fixture links against our core only)
 #
 # vfio-pci-core under a variant driver: the test-only
 # vfio-pci-variant-fixture (harness/tests/variant-fixture), built on the

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,e1000e,nvme,virtio-net,pci-testdev
+# vm-distro: no (random operations: nothing to compare check by check)
 # vm-timeout: 900
 #
 # uAPI fuzzing: vfio_pci_fuzz_test against each emulated device in turn,

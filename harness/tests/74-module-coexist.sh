@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu
+# vm-distro: no (it loads both builds itself)
 #
 # Our vfio-pci and the kernel's own build of it must never be loaded side
 # by side: they carry the same module names and export the same symbols.
