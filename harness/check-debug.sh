@@ -7,18 +7,43 @@
 # coverage report of our sources (harness/coverage.sh).
 #
 # Usage: harness/check-debug.sh [TEST...]     (default: every test)
+#        harness/check-debug.sh --ci          the subset CI runs, below
 # Env:   DEBUG_BUILD   build directory (default build/debug); ours go to
 #                      DEBUG_BUILD/oot, the module tree to DEBUG_BUILD/modroot
 #        VFIO_*        handed on to the tests as by harness/run-vm-tests
 #
-# What only this kernel runs: the cdev/iommufd test (76-cdev-iommufd),
-# and every test's leak check (harness/vm scans with kmemleak after the
-# command and fails the run on a suspected leak).
+# What only this kernel runs: the cdev/iommufd test (76-cdev-iommufd), the
+# KUnit suites (77-kunit), the injected allocation failures
+# (78-fault-inject), and every test's leak check (harness/vm scans with
+# kmemleak after the command and fails the run on a suspected leak).
+#
+# CI (.ci/run) runs --ci after make check: the tests that exercise what
+# the debug kernel checks best (locking, lifetimes, error paths) and the
+# three only it can run, in about a third of the whole suite's time.  The
+# others (config space, regions, nested QEMU, the fuzzer) are left to a
+# full make check-debug: under KASAN they take the most time and lockdep
+# and kmemleak see little there that the subset does not exercise.
+ci_tests=(
+	30-irqs			# INTx/MSI/MSI-X locking, storms
+	50-reset 51-hot-reset	# memory_lock against resets, device sets
+	53-reset-hooks		# the variant's reset handlers
+	54-intx-command		# COMMAND updates under irqlock
+	60-power		# runtime PM and memory_lock
+	63-variant		# the core under a variant driver
+	72-unbind-held		# unbind and kill with users and interrupts
+	73-reset-fault-race	# resets racing mmap faults
+	76-cdev-iommufd		# iommufd: this kernel only
+	77-kunit		# KUnit: this kernel only
+	78-fault-inject		# fault injection: this kernel only
+)
 
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
+if [ "${1:-}" = --ci ]; then
+	set -- "${ci_tests[@]}"
+fi
 build=${DEBUG_BUILD:-$repo/build/debug}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
