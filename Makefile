@@ -14,6 +14,8 @@
 #   make demo            boot a VM, bind devices, hand one to a nested QEMU
 #   make check-debug     the VM suite on a KASAN/lockdep/kmemleak debug kernel
 #   make coverage        line coverage of our modules from the last check-debug
+#   make bench           micro-benchmarks in one VM, ours vs the distro's
+#                        vfio-pci, as a table of medians and ratios
 
 REPO	:= $(CURDIR)
 KVER	?= $(shell $(REPO)/harness/kver.sh 2>/dev/null || . $(REPO)/harness/kernel.env && echo $$KERNEL_ABI)
@@ -35,7 +37,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	CONFIG_VFIO_PCI_KUNIT_TEST=$(KUNIT_M)
 
 .PHONY: all modules sync-src modroot selftests test-modules lint intree check demo setup clean \
-	check-debug coverage
+	check-debug coverage bench
 
 all: modules
 
@@ -100,6 +102,10 @@ check-debug:
 
 coverage:
 	$(REPO)/harness/coverage.sh
+
+# Measurements, not tests: not part of `make check`.
+bench: modroot selftests
+	$(REPO)/harness/bench.sh
 
 clean:
 	rm -rf $(BUILD)

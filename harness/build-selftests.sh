@@ -76,14 +76,16 @@ ln -sfn "$uapi/linux/vfio.h" "$ksft/uapi/linux/vfio.h"
 cflags=(-O2 -Wall -Wextra -Werror -D_GNU_SOURCE -D__user=
 	-isystem "$ksft/vfio" -I "$src" -isystem "$ksft/uapi")
 
-# Every *_test.c is a program; every other .c is a helper linked into all.
+# Every *_test.c is a program, and so is every vfio_pci_bench*.c (a
+# benchmark, not a test); every other .c is a helper linked into all.
 helpers=()
 for f in "$src"/*.c; do
-	case $f in *_test.c) ;; *) helpers+=("$f") ;; esac
+	case $f in *_test.c|*/vfio_pci_bench*.c) ;; *) helpers+=("$f") ;; esac
 done
 
 rc=0
-for t in "$src"/*_test.c; do
+for t in "$src"/*_test.c "$src"/vfio_pci_bench*.c; do
+	[ -e "$t" ] || continue
 	prog=$(basename "$t" .c)
 	echo "  CC      $outdir/$prog"
 	if ! "$cc" "${cflags[@]}" -o "$outdir/$prog" "$t" "${helpers[@]}"; then

@@ -1,0 +1,187 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# harness/bench.sh - `make bench`: micro-benchmarks of our vfio-pci against
+# the distro's in-tree one, in one VM so that both see the same machine.
+# Run on the host, it boots harness/vm with the devices the benchmarks use
+# and runs itself inside; the guest part alternates the drivers for
+# $BENCH_ROUNDS rounds (default 3; alternating evens out a host whose load
+# changes meanwhile), each benchmark running about $BENCH_SECS seconds
+# (default 1) per figure, with tools/testing/selftests/vfio/vfio_pci_bench.
+# The host then prints one row per figure: the median of the rounds under
+# each driver and their ratio, ours/distro.
+#
+# Measurements, not tests: nothing is judged.  The exit status is non-zero
+# only when some figure is missing for a driver (a benchmark could not run
+# at all); the VM's own verdict (kernel log, timeout) is reported as well.
+#
+# Usage: harness/bench.sh            (host; results in build/vm-runs/bench-*)
+# Env:   BENCH_SECS, BENCH_ROUNDS    as above
+#        BENCH_TIMEOUT               VM timeout in seconds (default 1800)
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")" && pwd)}
+
+# Order of the rows; the guest writes "DRIVER NAME UNIT VALUE" lines.
+table() { # RAW
+	awk '
+	function median(list,   n, a, i, j, t) {
+		n = split(list, a, " ")
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+			}
+		if (n % 2)
+			return a[(n + 1) / 2]
+		return (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function fmt(v) {
+		if (v == "")
+			return "-"
+		return v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v)
+	}
+	{
+		key = $2 " " $3
+		if (!(key in seen)) {
+			seen[key] = 1
+			order[++rows] = key
+		}
+		vals[$1, key] = vals[$1, key] " " $4
+	}
+	END {
+		printf "| %-28s | %-9s | %6s | %12s | %12s | %11s |\n", \
+			"benchmark", "unit", "better", "ours", "distro", "ours/distro"
+		printf "|%s|%s|%s|%s|%s|%s|\n", "------------------------------", \
+			"-----------", "--------", "--------------", \
+			"--------------", "-------------"
+		for (r = 1; r <= rows; r++) {
+			key = order[r]
+			split(key, k, " ")
+			o = (("ours", key) in vals) ? median(vals["ours", key]) : ""
+			d = (("distro", key) in vals) ? median(vals["distro", key]) : ""
+			ratio = (o != "" && d != "" && d + 0 != 0) ? \
+				sprintf("%.2f", o / d) : "-"
+			better = k[2] ~ /\/s$/ ? "higher" : "lower"
+			printf "| %-28s | %-9s | %6s | %12s | %12s | %11s |\n", \
+				k[1], k[2], better, fmt(o), fmt(d), ratio
+			if (o == "" || d == "")
+				missing++
+		}
+		exit missing ? 1 : 0
+	}' "$1"
+}
+
+# ---- host: boot the VM, print the table ---------------------------------
+if [ -z "${VM_OUT:-}" ]; then
+	repo=$(dirname "$harness")
+	mkdir -p "$repo/build/vm-runs"
+	out=$(mktemp -d "$repo/build/vm-runs/bench-$(date +%Y%m%d-%H%M%S)-XXXXXX")
+	vmrc=0
+	"$harness/vm" --devices edu,ivshmem,nvme,pci-testdev-pair \
+		--timeout "${BENCH_TIMEOUT:-1800}" --out "$out" \
+		-- "$harness/bench.sh" || vmrc=$?
+	echo
+	if [ ! -s "$out/bench.raw" ]; then
+		echo "bench: no figures at all (see $out/output.log)" >&2
+		exit 1
+	fi
+	rc=0
+	table "$out/bench.raw" | tee "$out/bench.table" || rc=1
+	echo "(medians of ${BENCH_ROUNDS:-3} rounds; ratio > 1 means ours has" \
+		"the larger figure: better for \"higher\" rows, worse for \"lower\")"
+	[ "$rc" = 0 ] || echo "bench: some figure is missing for a driver" \
+		"(rows with '-'; see $out/output.log)" >&2
+	[ "$vmrc" = 0 ] || echo "bench: the VM run reported status $vmrc" \
+		"(see above and $out/console.log); figures printed anyway" >&2
+	exit "$rc"
+fi
+
+# ---- guest: run every benchmark under each driver in turn ---------------
+# shellcheck source=harness/tests/lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
+
+need_selftests vfio_pci_bench
+secs=${BENCH_SECS:-1}
+rounds=${BENCH_ROUNDS:-3}
+raw=$VM_OUT/bench.raw
+: >"$raw"
+
+# QEMU's nvme has 65 MSI-X vectors (msix_qsize defaults to max_ioqpairs + 1).
+declare -A ids=([edu]=1234:11e8 [ivshmem]=1af4:1110 [nvme]=1b36:0010)
+
+# run DRIVER PREFIX BDF ARGS...: one vfio_pci_bench subcommand on BDF; its
+# figures go to $raw as PREFIX:NAME, anything else to the output.
+run() {
+	local drv=$1 prefix=$2 bdf=$3 figures rc=0 tag name unit value
+	shift 3
+	figures=$(VFIO_SELFTESTS_BDF=$bdf timeout 600 \
+		"$bins/vfio_pci_bench" "$@" 2>"$VM_OUT/bench.err") || rc=$?
+	while read -r tag name unit value; do
+		[ "$tag" = bench ] || continue
+		echo "$drv $prefix:$name $unit $value" >>"$raw"
+		echo "# $drv $prefix:$name $value $unit"
+	done <<<"$figures"
+	if [ "$rc" != 0 ]; then
+		echo "# $drv $prefix: vfio_pci_bench $* failed ($rc):" \
+			"$(head -c 300 "$VM_OUT/bench.err")"
+	fi
+}
+
+# measure DRIVER: every benchmark, with whichever vfio-pci is loaded.
+measure() {
+	local drv=$1 tp0 tp1
+	local -A bdf_of=()
+	bind_devices edu ivshmem nvme
+	tp0=$(find_dev 1b36:0005 1) && tp1=$(find_dev 1b36:0005 2) &&
+		bind_vfio "$tp0" && bind_vfio "$tp1" || tp0=
+	if [ -n "${bdf_of[nvme]:-}" ]; then
+		run "$drv" nvme "${bdf_of[nvme]}" config "$secs"
+	fi
+	if [ -n "${bdf_of[edu]:-}" ]; then
+		# Past edu's registers: writes there are ignored, reads give
+		# a constant, so the figure is the access path alone.
+		run "$drv" edu-bar0 "${bdf_of[edu]}" bar 0 0x1000 "$secs"
+	fi
+	if [ -n "${bdf_of[ivshmem]:-}" ]; then
+		run "$drv" ivshmem-bar2 "${bdf_of[ivshmem]}" bar 2 0 "$secs"
+		run "$drv" ivshmem-1G-mmap "${bdf_of[ivshmem]}" mmap 2
+		run "$drv" ivshmem-bar2 "${bdf_of[ivshmem]}" ioeventfd 2 0 "$secs"
+	fi
+	if [ -n "${bdf_of[edu]:-}" ]; then
+		run "$drv" edu "${bdf_of[edu]}" msi "$secs"
+		run "$drv" edu "${bdf_of[edu]}" openclose "$secs"
+	fi
+	if [ -n "${bdf_of[nvme]:-}" ]; then
+		run "$drv" nvme "${bdf_of[nvme]}" openclose "$secs"
+		run "$drv" nvme "${bdf_of[nvme]}" msix "$secs" 1 16 65
+	fi
+	if [ -n "$tp0" ]; then
+		run "$drv" pci-testdev-pair "$tp0" hotreset "$tp1" "$secs"
+	fi
+	# Function 1 shares function 0's group, which one open holds.
+	set -- "${bdf_of[@]}" ${tp0:+"$tp0"}
+	[ $# -gt 0 ] && run "$drv" "open-$#-devices" - slab "$@"
+	for d in "${bdf_of[@]}" ${tp0:+"$tp0" "$tp1"}; do
+		unbind "$d" || :
+	done
+}
+
+for d in edu:1234:11e8 nvme:1b36:0010 pci-testdev:1b36:0005; do
+	b=$(find_dev "${d#*:}") &&
+		echo "# ${d%%:*} $b reset_method: $(cat "/sys/bus/pci/devices/$b/reset_method" 2>/dev/null)"
+done
+
+for ((round = 1; round <= rounds; round++)); do
+	echo "# round $round: ours"
+	check "modprobe vfio-pci" modprobe vfio-pci
+	check "vfio-pci modules are our out-of-tree build" check_modules_ours
+	measure ours
+	check "rmmod vfio-pci" modprobe -r vfio-pci
+	echo "# round $round: distro"
+	load_distro_vfio_pci || break
+	measure distro
+	check "rmmod distro vfio-pci" rmmod vfio_pci
+	check "rmmod distro vfio-pci-core" rmmod vfio_pci_core
+done
+finish
