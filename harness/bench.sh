@@ -5,11 +5,13 @@
 # the distro's in-tree one, in one VM so that both see the same machine.
 # Run on the host, it boots harness/vm with the devices the benchmarks use
 # and runs itself inside; the guest part alternates the drivers for
-# $BENCH_ROUNDS rounds (default 3; alternating evens out a host whose load
-# changes meanwhile), each benchmark running about $BENCH_SECS seconds
-# (default 1) per figure, with tools/testing/selftests/vfio/vfio_pci_bench.
-# The host then prints one row per figure: the median of the rounds under
-# each driver and their ratio, ours/distro.
+# $BENCH_ROUNDS rounds (default 4): alternating evens out a host whose load
+# changes meanwhile, and which driver goes first swaps every round, so an
+# even count gives each the first place as often.  Each benchmark runs
+# about $BENCH_SECS seconds (default 1) per figure, with
+# tools/testing/selftests/vfio/vfio_pci_bench.  The host then prints one
+# row per figure: the median of the rounds under each driver and their
+# ratio, ours/distro.
 #
 # Measurements, not tests: nothing is judged.  The exit status is non-zero
 # only when some figure is missing for a driver (a benchmark could not run
@@ -83,7 +85,7 @@ if [ -z "${VM_OUT:-}" ]; then
 	"$harness/vm" --devices edu,ivshmem,nvme,pci-testdev-pair \
 		--timeout "${BENCH_TIMEOUT:-1800}" --out "$out" \
 		-- env BENCH_SECS="${BENCH_SECS:-1}" \
-		BENCH_ROUNDS="${BENCH_ROUNDS:-3}" "$harness/bench.sh" || vmrc=$?
+		BENCH_ROUNDS="${BENCH_ROUNDS:-4}" "$harness/bench.sh" || vmrc=$?
 	echo
 	if [ ! -s "$out/bench.raw" ]; then
 		echo "bench: no figures at all (see $out/output.log)" >&2
@@ -91,7 +93,7 @@ if [ -z "${VM_OUT:-}" ]; then
 	fi
 	rc=0
 	table "$out/bench.raw" | tee "$out/bench.table" || rc=1
-	echo "(medians of ${BENCH_ROUNDS:-3} rounds; ratio > 1 means ours has" \
+	echo "(medians of ${BENCH_ROUNDS:-4} rounds; ratio > 1 means ours has" \
 		"the larger figure: better for \"higher\" rows, worse for \"lower\")"
 	[ "$rc" = 0 ] || echo "bench: some figure is missing for a driver" \
 		"(rows with '-'; see $out/output.log)" >&2
@@ -106,7 +108,7 @@ fi
 
 need_selftests vfio_pci_bench
 secs=${BENCH_SECS:-1}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-4}
 raw=$VM_OUT/bench.raw
 : >"$raw"
 
@@ -184,16 +186,36 @@ modprobe vfio-pci && bind_devices ivshmem &&
 [ -n "${bdf_of[ivshmem]:-}" ] && unbind "${bdf_of[ivshmem]}"
 modprobe -r vfio-pci
 
+# load DRIVER / unload DRIVER: ours through modprobe, the distro's by path.
+load() {
+	if [ "$1" = ours ]; then
+		check "modprobe vfio-pci" modprobe vfio-pci &&
+			check "vfio-pci modules are our out-of-tree build" \
+				check_modules_ours
+	else
+		load_distro_vfio_pci
+	fi
+}
+
+unload() {
+	if [ "$1" = ours ]; then
+		check "rmmod vfio-pci" modprobe -r vfio-pci
+	else
+		check "rmmod distro vfio-pci" rmmod vfio_pci
+		check "rmmod distro vfio-pci-core" rmmod vfio_pci_core
+	fi
+}
+
+# Whichever runs first in a round may find the host in another state than
+# the second (caches, the load of other VMs): the order swaps every round.
 for ((round = 1; round <= rounds; round++)); do
-	echo "# round $round: ours"
-	check "modprobe vfio-pci" modprobe vfio-pci
-	check "vfio-pci modules are our out-of-tree build" check_modules_ours
-	measure ours
-	check "rmmod vfio-pci" modprobe -r vfio-pci
-	echo "# round $round: distro"
-	load_distro_vfio_pci || break
-	measure distro
-	check "rmmod distro vfio-pci" rmmod vfio_pci
-	check "rmmod distro vfio-pci-core" rmmod vfio_pci_core
+	order=(ours distro)
+	((round % 2)) || order=(distro ours)
+	for drv in "${order[@]}"; do
+		echo "# round $round: $drv"
+		load "$drv" || continue
+		measure "$drv"
+		unload "$drv"
+	done
 done
 finish
