@@ -25,7 +25,8 @@ set -uo pipefail
 
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")" && pwd)}
 
-# Order of the rows; the guest writes "DRIVER NAME UNIT VALUE" lines.
+# Rows in the order first seen; the guest writes "DRIVER NAME UNIT VALUE
+# SUBCOMMAND" lines.
 table() { # RAW
 	awk '
 	function median(list,   n, a, i, j, t) {
@@ -97,6 +98,16 @@ if [ -z "${VM_OUT:-}" ]; then
 		"the larger figure: better for \"higher\" rows, worse for \"lower\")"
 	[ "$rc" = 0 ] || echo "bench: some figure is missing for a driver" \
 		"(rows with '-'; see $out/output.log)" >&2
+	# A benchmark that failed in every round under a driver left no
+	# row at all to show a '-' in.
+	while read -r drv prefix cmd; do
+		awk -v d="$drv" -v p="$prefix:" -v c="$cmd" \
+			'$1 == d && index($2, p) == 1 && $5 == c { found = 1 }
+			END { exit !found }' "$out/bench.raw" && continue
+		echo "bench: $prefix $cmd never ran under $drv" \
+			"(see $out/output.log)" >&2
+		rc=1
+	done < <(sort -u "$out/bench.failed" 2>/dev/null)
 	[ "$vmrc" = 0 ] || echo "bench: the VM run reported status $vmrc" \
 		"(see above and $out/console.log); figures printed anyway" >&2
 	exit "$rc"
@@ -111,6 +122,7 @@ secs=${BENCH_SECS:-1}
 rounds=${BENCH_ROUNDS:-4}
 raw=$VM_OUT/bench.raw
 : >"$raw"
+: >"$VM_OUT/bench.failed"
 
 # QEMU's nvme has 65 MSI-X vectors (msix_qsize defaults to max_ioqpairs + 1).
 declare -A ids=([edu]=1234:11e8 [ivshmem]=1af4:1110 [nvme]=1b36:0010)
@@ -125,10 +137,11 @@ run() {
 		"$bins/vfio_pci_bench" "$@" 2>"$VM_OUT/bench.err") || rc=$?
 	while read -r tag name unit value; do
 		[ "$tag" = bench ] || continue
-		echo "$drv $prefix:$name $unit $value" >>"$raw"
+		echo "$drv $prefix:$name $unit $value $1" >>"$raw"
 		echo "# $drv $prefix:$name $value $unit"
 	done <<<"$figures"
 	if [ "$rc" != 0 ]; then
+		echo "$drv $prefix $1" >>"$VM_OUT/bench.failed"
 		echo "# $drv $prefix: vfio_pci_bench $* failed ($rc):" \
 			"$(head -c 300 "$VM_OUT/bench.err")"
 	fi
