@@ -44,29 +44,16 @@
 #define NVME_REG_INTMS		0x0c
 #define TESTDEV_HDR_LEN		32
 
-static int region_rw(int device_fd, uint32_t index, uint64_t off, void *buf,
-		     size_t len, bool write)
-{
-	struct vfio_region_info info;
-	ssize_t n;
-
-	if (vfio_region_info(device_fd, index, &info))
-		return -1;
-	if (write)
-		n = pwrite(device_fd, buf, len, info.offset + off);
-	else
-		n = pread(device_fd, buf, len, info.offset + off);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
 static int rd32(int fd, uint64_t off, uint32_t *val)
 {
-	return region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, off, val, 4, false);
+	return vfio_fd_region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, off, val, 4,
+				 false);
 }
 
 static int wr32(int fd, uint64_t off, uint32_t val)
 {
-	return region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, off, &val, 4, true);
+	return vfio_fd_region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, off, &val, 4,
+				 true);
 }
 
 static long minor_faults(void)
@@ -141,9 +128,9 @@ FIXTURE_SETUP(function_reset)
 	ASSERT_EQ(0, vfio_pci_dev_open(&self->dev, vfio_selftests_bdf(), err,
 				       sizeof(err)))
 		TH_LOG("%s", err);
-	ASSERT_EQ(0, region_rw(self->dev.device_fd,
-			       VFIO_PCI_CONFIG_REGION_INDEX, 0, ids,
-			       sizeof(ids), false));
+	ASSERT_EQ(0, vfio_fd_region_rw(self->dev.device_fd,
+				       VFIO_PCI_CONFIG_REGION_INDEX, 0, ids,
+				       sizeof(ids), false));
 	ASSERT_EQ(0x1b36, ids[0]);
 	ASSERT_EQ(0x0010, ids[1]) TH_LOG("not QEMU's nvme");
 }
@@ -175,19 +162,19 @@ TEST_F(function_reset, reset_keeps_config)
 	uint32_t before[6], after[6];
 	uint16_t cmd = PCI_COMMAND_MEMORY;
 
-	ASSERT_EQ(0, region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
-			       &cmd, sizeof(cmd), true));
-	ASSERT_EQ(0, region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX,
-			       PCI_BASE_ADDRESS_0, before, sizeof(before),
-			       false));
+	ASSERT_EQ(0, vfio_fd_region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, sizeof(cmd), true));
+	ASSERT_EQ(0, vfio_fd_region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_BASE_ADDRESS_0, before,
+				       sizeof(before), false));
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_RESET));
-	ASSERT_EQ(0, region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX,
-			       PCI_BASE_ADDRESS_0, after, sizeof(after),
-			       false));
+	ASSERT_EQ(0, vfio_fd_region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_BASE_ADDRESS_0, after, sizeof(after),
+				       false));
 	EXPECT_EQ(0, memcmp(before, after, sizeof(before)));
 	cmd = 0;
-	ASSERT_EQ(0, region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
-			       &cmd, sizeof(cmd), false));
+	ASSERT_EQ(0, vfio_fd_region_rw(fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, sizeof(cmd), false));
 	EXPECT_TRUE(cmd & PCI_COMMAND_MEMORY);
 }
 
@@ -247,7 +234,8 @@ static int testdev_select(int fd)
 {
 	uint8_t test = 0;
 
-	return region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, 0, &test, 1, true);
+	return vfio_fd_region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, 0, &test, 1,
+				 true);
 }
 
 /* 1: a test is selected (header readable), 0: reset state, -1: error. */
@@ -256,8 +244,8 @@ static int testdev_selected(int fd)
 	uint8_t hdr[TESTDEV_HDR_LEN];
 	unsigned int i;
 
-	if (region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, 0, hdr, sizeof(hdr),
-		      false))
+	if (vfio_fd_region_rw(fd, VFIO_PCI_BAR0_REGION_INDEX, 0, hdr,
+			      sizeof(hdr), false))
 		return -1;
 	for (i = 0; i < sizeof(hdr); i++)
 		if (hdr[i])
@@ -283,9 +271,9 @@ static int pair_open(struct __test_metadata *_metadata, struct pair *p)
 		TH_LOG("%s", err);
 		return -1;
 	}
-	if (region_rw(p->dev.device_fd, VFIO_PCI_CONFIG_REGION_INDEX, 0, ids,
-		      sizeof(ids), false) || ids[0] != 0x1b36 ||
-	    ids[1] != 0x0005) {
+	if (vfio_fd_region_rw(p->dev.device_fd, VFIO_PCI_CONFIG_REGION_INDEX, 0,
+			      ids, sizeof(ids),
+			      false) || ids[0] != 0x1b36 || ids[1] != 0x0005) {
 		TH_LOG("%s is not a pci-testdev", p->dev.bdf);
 		return -1;
 	}

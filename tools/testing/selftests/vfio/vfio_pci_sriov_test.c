@@ -220,22 +220,6 @@ TEST_F(sriov, pf_open_while_vf_in_use)
 			      " vf_token=" TOKEN_B));
 }
 
-/* pread()/pwrite() of exactly @len bytes at @off of region @index of @fd. */
-static int region_rw(int fd, uint32_t index, uint64_t off, void *buf,
-		     size_t len, bool wr)
-{
-	struct vfio_region_info info;
-	ssize_t n;
-
-	if (vfio_region_info(fd, index, &info))
-		return -1;
-	if (wr)
-		n = pwrite(fd, buf, len, info.offset + off);
-	else
-		n = pread(fd, buf, len, info.offset + off);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
 /*
  * A VF has no memory enable bit in COMMAND: the memory space enable of its
  * PF's SR-IOV capability governs it.  The VF's user sees a virtual bit that
@@ -252,28 +236,28 @@ TEST_F(sriov, vf_memory_enable_is_virtual)
 	vf = get_fd(self->vf_group_fd, self->vf_bdf, " vf_token=" TOKEN_A);
 	ASSERT_LE(0, vf);
 
-	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
-			       &cmd, 2, false));
+	ASSERT_EQ(0, vfio_fd_region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, 2, false));
 	EXPECT_TRUE(cmd & PCI_COMMAND_MEMORY);
-	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_BAR0_REGION_INDEX, 0, &before, 4,
-			       false));
+	ASSERT_EQ(0, vfio_fd_region_rw(vf, VFIO_PCI_BAR0_REGION_INDEX, 0,
+				       &before, 4, false));
 
 	cmd &= ~PCI_COMMAND_MEMORY;
-	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
-			       &cmd, 2, true));
+	ASSERT_EQ(0, vfio_fd_region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, 2, true));
 	cmd = 0xffff;
-	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
-			       &cmd, 2, false));
+	ASSERT_EQ(0, vfio_fd_region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, 2, false));
 	EXPECT_FALSE(cmd & PCI_COMMAND_MEMORY);
-	EXPECT_EQ(0, region_rw(vf, VFIO_PCI_BAR0_REGION_INDEX, 0, &after, 4,
-			       false))
+	EXPECT_EQ(0, vfio_fd_region_rw(vf, VFIO_PCI_BAR0_REGION_INDEX, 0,
+				       &after, 4, false))
 		TH_LOG("BAR0 read with the VF's memory enable clear: %s",
 		       strerror(errno));
 	EXPECT_EQ(before, after);
 
 	cmd |= PCI_COMMAND_MEMORY;
-	ASSERT_EQ(0, region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
-			       &cmd, 2, true));
+	ASSERT_EQ(0, vfio_fd_region_rw(vf, VFIO_PCI_CONFIG_REGION_INDEX,
+				       PCI_COMMAND, &cmd, 2, true));
 	close(vf);
 }
 

@@ -433,3 +433,18 @@ bool vfio_reset_hooks_wanted(void)
 
 	return v && !strcmp(v, "1");
 }
+
+int vfio_fd_region_rw(int device_fd, uint32_t index, uint64_t off, void *buf,
+		      size_t len, bool write)
+{
+	struct vfio_region_info info;
+	ssize_t n;
+
+	if (vfio_region_info(device_fd, index, &info))
+		return -1;
+	if (write)
+		n = pwrite(device_fd, buf, len, info.offset + off);
+	else
+		n = pread(device_fd, buf, len, info.offset + off);
+	return n == (ssize_t)len ? 0 : -1;
+}

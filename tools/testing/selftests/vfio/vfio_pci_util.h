@@ -61,6 +61,12 @@ int vfio_irq_info(int device_fd, uint32_t index, struct vfio_irq_info *info);
  * pread()/pwrite() of exactly @len bytes at @off inside region @index.
  * Returns the syscall's result (bytes transferred, or -1 with errno set).
  */
+/*
+ * The same on a bare device fd: exactly @len bytes at @off of region
+ * @index, in or out.  Returns 0, or -1 on any error or short transfer.
+ */
+int vfio_fd_region_rw(int device_fd, uint32_t index, uint64_t off, void *buf,
+		      size_t len, bool write);
 ssize_t vfio_region_read(const struct vfio_pci_dev *dev, uint32_t index,
 			 uint64_t off, void *buf, size_t len);
 ssize_t vfio_region_write(const struct vfio_pci_dev *dev, uint32_t index,
