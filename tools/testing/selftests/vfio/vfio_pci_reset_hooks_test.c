@@ -10,7 +10,8 @@
  *               last close.  Needs the counting variant driver of
  *               harness/tests/variant-fixture.
  *   from_d3hot  a function the user put into D3hot through PMCSR is reset
- *               back to D0 by VFIO_DEVICE_RESET, and its BARs work again.
+ *               back to D0 by VFIO_DEVICE_RESET and by a hot reset of its
+ *               bus, and its BARs work again.
  *               Any vfio-pci-core driver, the distro's included; counts the
  *               hooks too when VFIO_SELFTESTS_RESET_HOOKS=1.
  *
@@ -219,17 +220,11 @@ static bool power_state_is(const char *bdf, const char *want)
 	return ok;
 }
 
-TEST_F(from_d3hot, reset_brings_d0_back)
+/* Put the function into D3hot through the user's PMCSR. */
+static void enter_d3hot(struct __test_metadata *_metadata,
+			FIXTURE_DATA(from_d3hot) * self)
 {
-	struct vfio_reset_hooks base = {};
-	bool hooks = vfio_reset_hooks_wanted();
-	uint16_t cmd = PCI_COMMAND_MEMORY, pmcsr;
-	uint32_t val;
-
-	ASSERT_EQ(0, cfg_rw(&self->dev, PCI_COMMAND, &cmd, sizeof(cmd), true));
-	ASSERT_EQ(sizeof(val),
-		  vfio_region_read(&self->dev, VFIO_PCI_BAR0_REGION_INDEX, 0,
-				   &val, sizeof(val)));
+	uint16_t pmcsr;
 
 	ASSERT_EQ(0, cfg_rw(&self->dev, self->pm + PCI_PM_CTRL, &pmcsr,
 			    sizeof(pmcsr), false));
@@ -238,6 +233,50 @@ TEST_F(from_d3hot, reset_brings_d0_back)
 			    sizeof(pmcsr), true));
 	ASSERT_TRUE(power_state_is(self->dev.bdf, "D3hot"))
 		TH_LOG("PMCSR write did not reach D3hot");
+}
+
+/*
+ * A hot reset of the function's bus (it sits alone behind a root port)
+ * brings it to D0 first as well.
+ */
+TEST_F(from_d3hot, hot_reset_brings_d0_back)
+{
+	struct {
+		struct vfio_pci_hot_reset hdr;
+		int32_t fd;
+	} hr = {
+		.hdr.argsz = sizeof(hr),
+		.hdr.count = 1,
+		.fd = self->dev.group_fd,
+	};
+	uint16_t cmd = PCI_COMMAND_MEMORY;
+	uint32_t val;
+
+	ASSERT_EQ(0, cfg_rw(&self->dev, PCI_COMMAND, &cmd, sizeof(cmd), true));
+	enter_d3hot(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->dev.device_fd, VFIO_DEVICE_PCI_HOT_RESET, &hr))
+		TH_LOG("VFIO_DEVICE_PCI_HOT_RESET from D3hot: %s",
+		       strerror(errno));
+	EXPECT_TRUE(power_state_is(self->dev.bdf, "D0"))
+		TH_LOG("still not in D0 after the hot reset");
+	EXPECT_EQ(sizeof(val),
+		  vfio_region_read(&self->dev, VFIO_PCI_BAR0_REGION_INDEX, 0,
+				   &val, sizeof(val)))
+		TH_LOG("BAR0 read after the hot reset: %s", strerror(errno));
+}
+
+TEST_F(from_d3hot, reset_brings_d0_back)
+{
+	struct vfio_reset_hooks base = {};
+	bool hooks = vfio_reset_hooks_wanted();
+	uint16_t cmd = PCI_COMMAND_MEMORY;
+	uint32_t val;
+
+	ASSERT_EQ(0, cfg_rw(&self->dev, PCI_COMMAND, &cmd, sizeof(cmd), true));
+	ASSERT_EQ(sizeof(val),
+		  vfio_region_read(&self->dev, VFIO_PCI_BAR0_REGION_INDEX, 0,
+				   &val, sizeof(val)));
+	enter_d3hot(_metadata, self);
 
 	if (hooks)
 		ASSERT_EQ(0, vfio_reset_hooks_read(self->dev.bdf, &base));
