@@ -33,7 +33,7 @@ MODROOT	:= $(BUILD)/modroot
 KUNIT_M	= $(shell grep -qs '^CONFIG_KUNIT=[ym]' $(KDIR)/.config && echo m)
 KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	NOSTDINC_FLAGS="-nostdinc -I$(OOT)/include" \
-	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m \
+	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m CONFIG_MLX5_VFIO_PCI=m \
 	CONFIG_VFIO_PCI_KUNIT_TEST=$(KUNIT_M)
 
 .PHONY: all modules sync-src modroot selftests test-modules lint intree check demo setup clean \

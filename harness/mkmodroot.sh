@@ -36,5 +36,6 @@ fi
 # Ours go to updates/, which depmod prefers over kernel/ for the same name.
 rm -rf "$dst/updates"
 mkdir -p "$dst/updates"
-cp "$kodir"/*.ko "$dst/updates/"
+# The variant drivers build in subdirectories (mlx5/).
+find "$kodir" -name '*.ko' -exec cp -t "$dst/updates/" {} +
 depmod -b "$modroot" "$kver"

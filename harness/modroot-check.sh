@@ -8,10 +8,10 @@
 #
 # Usage: harness/modroot-check.sh MODROOT KVER
 #
-# Ours are the vfio*.ko in MODROOT/lib/modules/KVER/updates/.  They are
+# Ours are the *vfio*.ko in MODROOT/lib/modules/KVER/updates/.  They are
 # stale when a file under drivers/vfio/pci/ or one of our headers in
 # include/linux/ was changed after the oldest of them was put there, or
-# when a newer vfio*.ko has been built into the oot/ directory next to
+# when a newer *vfio*.ko has been built into the oot/ directory next to
 # MODROOT (build/oot for build/modroot, build/debug/oot for
 # build/debug/modroot) since.  A tree with none of ours (the distro's
 # modules only, e.g. --modroot /) has nothing to be stale against.
@@ -29,7 +29,7 @@ updates=$modroot/lib/modules/$kver/updates
 
 oldest=
 if [ -d "$updates" ]; then
-	oldest=$(find "$updates" -name 'vfio*.ko' -printf '%T@ %p\n' |
+	oldest=$(find "$updates" -name '*vfio*.ko' -printf '%T@ %p\n' |
 		sort -n | head -n 1 | cut -d' ' -f2-)
 fi
 [ -n "$oldest" ] || exit 0
@@ -42,7 +42,7 @@ oot=$(dirname "$modroot")/oot/drivers/vfio/pci
 [ -d "$oot" ] && sources+=("$oot")
 
 rc=0
-newer=$(find "${sources[@]}" -type f \( -path "$oot/*" -name 'vfio*.ko' -o ! -path "$oot/*" \) \
+newer=$(find "${sources[@]}" -type f \( -path "$oot/*" -name '*vfio*.ko' -o ! -path "$oot/*" \) \
 	-newer "$oldest" -print | head -n 3)
 if [ -n "$newer" ]; then
 	while IFS= read -r f; do
