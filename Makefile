@@ -4,7 +4,8 @@
 # are what goes into a kernel tree; this file and harness/ are repository
 # glue only.
 #
-#   make                 build vfio-pci-core.ko and vfio-pci.ko
+#   make                 build vfio-pci-core.ko, vfio-pci.ko and
+#                        mlx5-vfio-pci.ko (where the kernel has mlx5_core)
 #   make KDIR=/path      ...against another kernel build tree
 #   make modroot         module tree for the VM: distro modules + ours in updates/
 #   make selftests       build tools/testing/selftests/vfio into build/selftests
@@ -31,10 +32,16 @@ MODROOT	:= $(BUILD)/modroot
 # The KUnit tests are built when the kernel has KUnit (the debug kernel of
 # harness/debug-kernel.sh does, Debian's does not).
 KUNIT_M	= $(shell grep -qs '^CONFIG_KUNIT=[ym]' $(KDIR)/.config && echo m)
+# mlx5-vfio-pci needs mlx5_core's symbols: Debian's kernel exports them;
+# a kernel without mlx5_core (the debug kernel) gets them from the test
+# model of mlx5_core, whose Module.symvers MLX5_CORE_SYMVERS names.
+MLX5_CORE_SYMVERS ?=
+MLX5_M	= $(if $(MLX5_CORE_SYMVERS),m,$(shell grep -qs 	  '	mlx5_cmd_exec	drivers/net/ethernet/mellanox/mlx5/core/mlx5_core	' 	  $(KDIR)/Module.symvers && echo m))
 KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	NOSTDINC_FLAGS="-nostdinc -I$(OOT)/include" \
-	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m CONFIG_MLX5_VFIO_PCI=m \
-	CONFIG_VFIO_PCI_KUNIT_TEST=$(KUNIT_M)
+	CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m CONFIG_MLX5_VFIO_PCI=$(MLX5_M) \
+	CONFIG_VFIO_PCI_KUNIT_TEST=$(KUNIT_M) \
+	$(if $(MLX5_CORE_SYMVERS),KBUILD_EXTRA_SYMBOLS=$(MLX5_CORE_SYMVERS))
 
 .PHONY: all modules sync-src modroot selftests test-modules lint intree check demo setup clean \
 	check-debug coverage bench

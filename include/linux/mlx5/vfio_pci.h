@@ -9,9 +9,11 @@
  * fixes that stream's framing, which both ends must agree on whatever
  * kernel each runs, and writes down what the variant expects from
  * mlx5_core.
+ */
+
+/**
+ * DOC: Stream format
  *
- * Stream format
- * -------------
  * The stream is a sequence of records.  Each starts with a
  * struct mlx5_vf_mig_record_header in little-endian byte order, followed
  * by record_size bytes of payload:
@@ -30,9 +32,11 @@
  * flag makes the target refuse the stream.  The layout and the numbers
  * are the ones the upstream mlx5 variant driver uses, so a stream saved
  * by either loads on the other.
+ */
+
+/**
+ * DOC: What the variant relies on from mlx5_core
  *
- * What the variant relies on from mlx5_core
- * -----------------------------------------
  * - mlx5_vf_get_core_dev(vf) returns the PF's struct mlx5_core_dev with a
  *   reference that keeps it alive until mlx5_vf_put_core_dev(); it
  *   returns NULL when the PF is not driven by mlx5_core.  The general
