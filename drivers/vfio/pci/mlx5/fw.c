@@ -51,35 +51,34 @@ static int mlx5vf_query_vhca_id(struct mlx5vf_device *mvdev)
  * @mvdev: the device, not yet registered
  *
  * A function migrates when it is a VF of a PF that mlx5_core drives and
- * whose firmware reports the migration capability.  Anything else is
- * served as plain vfio-pci would, so a failure to find out is not an
- * error: only a failure of the steps after the capability check is.
- *
- * Return: 0, with mvdev->migratable telling the answer, or a negative errno.
+ * whose firmware reports the migration capability; mvdev->migratable
+ * tells the answer.  Anything else is served as plain vfio-pci would, and
+ * so is a VF whose set-up fails after the capability check: the device
+ * stays usable, and the log says why it cannot migrate.
  */
-int mlx5vf_fw_probe(struct mlx5vf_device *mvdev)
+void mlx5vf_fw_probe(struct mlx5vf_device *mvdev)
 {
 	struct pci_dev *pdev = mvdev->core.pdev;
 	int ret;
 
 	if (!pdev->is_virtfn)
-		return 0;
+		return;
 	mvdev->mdev = mlx5_vf_get_core_dev(pdev);
 	if (!mvdev->mdev)
-		return 0;
+		return;
 	if (!MLX5_CAP_GEN(mvdev->mdev, migration))
-		goto not_migratable;
+		goto put_mdev;
 
 	ret = pci_iov_vf_id(pdev);
 	if (ret < 0)
-		goto not_migratable;
+		goto fail;
 	mvdev->vf_id = ret;
 
 	mvdev->sriov_nb.notifier_call = mlx5vf_sriov_event;
 	ret = mlx5_sriov_blocking_notifier_register(mvdev->mdev, mvdev->vf_id,
 						    &mvdev->sriov_nb);
 	if (ret)
-		goto put_mdev;
+		goto fail;
 
 	ret = mlx5vf_query_vhca_id(mvdev);
 	if (ret)
@@ -89,20 +88,16 @@ int mlx5vf_fw_probe(struct mlx5vf_device *mvdev)
 			 MLX5_CAP_GEN_2(mvdev->mdev, migration_tracking_state);
 	mvdev->chunks = MLX5_CAP_GEN_2(mvdev->mdev, migration_in_chunks);
 	mvdev->migratable = true;
-	return 0;
+	return;
 
 unregister:
 	mlx5_sriov_blocking_notifier_unregister(mvdev->mdev, mvdev->vf_id,
 						&mvdev->sriov_nb);
+fail:
+	pci_warn(pdev, "migration not offered: set-up failed (%d)\n", ret);
 put_mdev:
 	mlx5_vf_put_core_dev(mvdev->mdev);
 	mvdev->mdev = NULL;
-	return ret;
-
-not_migratable:
-	mlx5_vf_put_core_dev(mvdev->mdev);
-	mvdev->mdev = NULL;
-	return 0;
 }
 
 /**

@@ -26,9 +26,7 @@ static int mlx5vf_init_dev(struct vfio_device *vdev)
 
 	mutex_init(&mvdev->state_lock);
 	spin_lock_init(&mvdev->reset_lock);
-	ret = mlx5vf_fw_probe(mvdev);
-	if (ret)
-		goto err;
+	mlx5vf_fw_probe(mvdev);
 	if (mvdev->migratable) {
 		vdev->migration_flags = VFIO_MIGRATION_STOP_COPY |
 					VFIO_MIGRATION_P2P;
@@ -37,18 +35,12 @@ static int mlx5vf_init_dev(struct vfio_device *vdev)
 		vdev->mig_ops = &mlx5vf_mig_ops;
 	}
 	return 0;
-
-err:
-	mutex_destroy(&mvdev->state_lock);
-	vfio_pci_core_release_dev(vdev);
-	return ret;
 }
 
 static void mlx5vf_release_dev(struct vfio_device *vdev)
 {
 	struct mlx5vf_device *mvdev = to_mlx5vf(vdev);
 
-	mlx5vf_fw_release(mvdev);
 	mutex_destroy(&mvdev->state_lock);
 	vfio_pci_core_release_dev(vdev);
 }
@@ -113,16 +105,24 @@ static int mlx5vf_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = vfio_pci_core_register_device(&mvdev->core);
 	if (ret) {
 		dev_set_drvdata(&pdev->dev, NULL);
+		mlx5vf_fw_release(mvdev);
 		vfio_put_device(&mvdev->core.vdev);
 	}
 	return ret;
 }
 
+/*
+ * The PF side is let go once the device has no user, not at the last
+ * reference: a data file userspace still holds keeps only the memory.
+ */
 static void mlx5vf_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct mlx5vf_device *mvdev = container_of(core, struct mlx5vf_device,
+						   core);
 
 	vfio_pci_core_unregister_device(core);
+	mlx5vf_fw_release(mvdev);
 	vfio_put_device(&core->vdev);
 }
 

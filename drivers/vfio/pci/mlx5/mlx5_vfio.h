@@ -93,7 +93,7 @@ static inline size_t mlx5vf_buf_size(const struct mlx5vf_buf *buf)
 }
 
 /* fw.c */
-int mlx5vf_fw_probe(struct mlx5vf_device *mvdev);
+void mlx5vf_fw_probe(struct mlx5vf_device *mvdev);
 void mlx5vf_fw_release(struct mlx5vf_device *mvdev);
 int mlx5vf_fw_alloc_pd(struct mlx5vf_device *mvdev, u32 *pdn);
 void mlx5vf_fw_free_pd(struct mlx5vf_device *mvdev, u32 pdn);

@@ -17,7 +17,9 @@
  * A session ends (mlx5vf_save_end/mlx5vf_resume_end) when the migration
  * state leaves its data state, on reset, and when the device closes: its
  * firmware resources are released then, and the file, which userspace may
- * still hold, only reports that the session is over.
+ * still hold, only reports that the session is over.  A file pins the
+ * memory of its device (not the device's binding) so that a late ioctl
+ * finds the session over instead of freed memory.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -495,6 +497,7 @@ static int mlx5vf_save_release(struct inode *inode, struct file *filp)
 
 	/* The device held a reference until the session ended. */
 	WARN_ON(!save->ended);
+	put_device(&save->mvdev->core.vdev.device);
 	mutex_destroy(&save->lock);
 	kfree(save);
 	return 0;
@@ -598,6 +601,8 @@ struct file *mlx5vf_save_open(struct mlx5vf_device *mvdev, bool precopy)
 		return ERR_PTR(ret);
 	}
 	stream_open(save->filp->f_inode, save->filp);
+	/* The ioctl reaches the device: keep its memory while the file lives. */
+	get_device(&mvdev->core.vdev.device);
 
 	ret = mlx5vf_fw_alloc_pd(mvdev, &save->pdn);
 	if (ret)
@@ -849,6 +854,7 @@ static int mlx5vf_resume_release(struct inode *inode, struct file *filp)
 	struct mlx5vf_resume_file *resume = filp->private_data;
 
 	WARN_ON(!resume->ended);
+	put_device(&resume->mvdev->core.vdev.device);
 	mutex_destroy(&resume->lock);
 	kfree(resume);
 	return 0;
@@ -890,6 +896,7 @@ struct file *mlx5vf_resume_open(struct mlx5vf_device *mvdev)
 		goto free_pd;
 	}
 	stream_open(filp->f_inode, filp);
+	get_device(&mvdev->core.vdev.device);
 	resume->filp = filp;
 	mvdev->resume = resume;
 	get_file(filp);
