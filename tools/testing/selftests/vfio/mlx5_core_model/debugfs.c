@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mlx5_core model, TEST-ONLY (see model.h): debugfs.
+ *
+ * /sys/kernel/debug/mlx5_core_model/<PF BDF>/
+ *   inject      read: the faults armed.  Write one line to arm one fault
+ *               for the next command of the PF that it matches:
+ *                 fail OPCODE STATUS   the command fails with that firmware
+ *                                      status (e.g. "fail 0x118 0x4": SAVE
+ *                                      gets BAD_SYS_STATE, -EIO)
+ *                 hang OPCODE          the command is never answered: it
+ *                                      fails with -ETIMEDOUT after
+ *                                      cmd_timeout_ms, having done nothing
+ *                 corrupt              the next SAVE's image has a byte
+ *                                      flipped (LOAD then refuses it)
+ *                 truncate             the next SAVE reports an
+ *                                      actual_image_size one byte short
+ *                 clear                disarms everything
+ *   resources   read: PDs and mkeys the PF's user holds
+ *   vf<N>/migration
+ *               read: the VHCA's migration state (running,
+ *               initiator_suspended, suspended), tracking on/off, whether
+ *               a chunked save is in progress, and command counters
+ *   vf<N>/state read: "crc32 0x%08x size N", a digest of the VF's state;
+ *               write a page number: that page gets new content (and is
+ *               dirty if tracking is armed)
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "model.h"
+
+static struct dentry *model_dbg_root;
+
+void model_debugfs_init(void)
+{
+	model_dbg_root = debugfs_create_dir("mlx5_core_model", NULL);
+}
+
+void model_debugfs_exit(void)
+{
+	debugfs_remove(model_dbg_root);
+}
+
+static int model_inject_show(struct seq_file *s, void *unused)
+{
+	struct model_pf *pf = s->private;
+	struct model_inject inj;
+
+	spin_lock_bh(&pf->inject_lock);
+	inj = pf->inject;
+	spin_unlock_bh(&pf->inject_lock);
+	if (inj.fail_opcode >= 0)
+		seq_printf(s, "fail 0x%x 0x%x\n", inj.fail_opcode,
+			   inj.fail_status);
+	if (inj.hang_opcode >= 0)
+		seq_printf(s, "hang 0x%x\n", inj.hang_opcode);
+	if (inj.corrupt_image)
+		seq_puts(s, "corrupt\n");
+	if (inj.truncate_image)
+		seq_puts(s, "truncate\n");
+	return 0;
+}
+
+/* Applies one "inject" line to @inj; false if it is not one. */
+static bool model_inject_parse(const char *line, struct model_inject *inj)
+{
+	unsigned int op, status;
+	char word[16];
+	int n;
+
+	n = sscanf(line, "%15s %i %i", word, &op, &status);
+	if (n == 3 && !strcmp(word, "fail") && op <= 0xffff && status &&
+	    status <= 0xff) {
+		inj->fail_opcode = op;
+		inj->fail_status = status;
+	} else if (n == 2 && !strcmp(word, "hang") && op <= 0xffff) {
+		inj->hang_opcode = op;
+	} else if (n == 1 && !strcmp(word, "corrupt")) {
+		inj->corrupt_image = true;
+	} else if (n == 1 && !strcmp(word, "truncate")) {
+		inj->truncate_image = true;
+	} else if (n == 1 && !strcmp(word, "clear")) {
+		*inj = (struct model_inject){ .fail_opcode = -1,
+					      .hang_opcode = -1 };
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static ssize_t model_inject_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	struct model_pf *pf = file_inode(file)->i_private;
+	struct model_inject inj;
+	char line[64];
+	bool ok;
+
+	if (len >= sizeof(line))
+		return -EINVAL;
+	if (copy_from_user(line, ubuf, len))
+		return -EFAULT;
+	line[len] = '\0';
+	spin_lock_bh(&pf->inject_lock);
+	inj = pf->inject;
+	ok = model_inject_parse(line, &inj);
+	if (ok)
+		pf->inject = inj;
+	spin_unlock_bh(&pf->inject_lock);
+	return ok ? len : -EINVAL;
+}
+
+static int model_inject_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, model_inject_show, inode->i_private);
+}
+
+static const struct file_operations model_inject_fops = {
+	.owner = THIS_MODULE,
+	.open = model_inject_open,
+	.read = seq_read,
+	.write = model_inject_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int model_resources_show(struct seq_file *s, void *unused)
+{
+	struct model_pf *pf = s->private;
+
+	seq_printf(s, "mkeys %u\n", model_mkey_count(pf));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(model_resources);
+
+void model_debugfs_pf_add(struct model_pf *pf)
+{
+	pf->dbg = debugfs_create_dir(pci_name(pf->pdev), model_dbg_root);
+	debugfs_create_file("inject", 0600, pf->dbg, pf, &model_inject_fops);
+	debugfs_create_file("resources", 0400, pf->dbg, pf,
+			    &model_resources_fops);
+}
+
+void model_debugfs_pf_remove(struct model_pf *pf)
+{
+	debugfs_remove(pf->dbg);
+}
+
+static const char * const model_counter_names[MODEL_CNT_NUM] = {
+	[MODEL_CNT_SUSPEND] = "suspend",
+	[MODEL_CNT_RESUME] = "resume",
+	[MODEL_CNT_QUERY] = "query",
+	[MODEL_CNT_SAVE] = "save",
+	[MODEL_CNT_LOAD] = "load",
+	[MODEL_CNT_FAILED] = "failed",
+	[MODEL_CNT_FLR] = "flr",
+};
+
+static int model_migration_show(struct seq_file *s, void *unused)
+{
+	struct model_vf *vf = s->private;
+	int i;
+
+	model_vhca_lock(vf);
+	seq_printf(s, "state %s\n", model_mig_state_name(vf->mig_state));
+	seq_printf(s, "tracking %s\n", vf->tracking ? "on" : "off");
+	seq_printf(s, "chunking %s\n", vf->chunking ? "yes" : "no");
+	seq_printf(s, "dirty %u\n",
+		   vf->dirty ? bitmap_weight(vf->dirty, vf->npages) : 0);
+	for (i = 0; i < MODEL_CNT_NUM; i++)
+		seq_printf(s, "%s %llu\n", model_counter_names[i],
+			   vf->counters[i]);
+	mutex_unlock(&vf->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(model_migration);
+
+static int model_state_show(struct seq_file *s, void *unused)
+{
+	struct model_vf *vf = s->private;
+
+	model_vhca_lock(vf);
+	seq_printf(s, "crc32 0x%08x size %zu\n", model_vhca_digest(vf),
+		   vf->size);
+	mutex_unlock(&vf->lock);
+	return 0;
+}
+
+static ssize_t model_state_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	struct model_vf *vf = file_inode(file)->i_private;
+	unsigned long page;
+	int ret;
+
+	ret = kstrtoul_from_user(ubuf, len, 0, &page);
+	if (ret)
+		return ret;
+	model_vhca_lock(vf);
+	if (!vf->enabled || page >= vf->npages)
+		ret = -EINVAL;
+	else
+		model_vhca_dirty_page(vf, page);
+	mutex_unlock(&vf->lock);
+	return ret ?: len;
+}
+
+static int model_state_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, model_state_show, inode->i_private);
+}
+
+static const struct file_operations model_state_fops = {
+	.owner = THIS_MODULE,
+	.open = model_state_open,
+	.read = seq_read,
+	.write = model_state_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+void model_debugfs_vf_add(struct model_vf *vf)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "vf%d", vf->id);
+	vf->dbg = debugfs_create_dir(name, vf->pf->dbg);
+	debugfs_create_file("migration", 0400, vf->dbg, vf,
+			    &model_migration_fops);
+	debugfs_create_file("state", 0600, vf->dbg, vf, &model_state_fops);
+}
+
+void model_debugfs_vf_remove(struct model_vf *vf)
+{
+	debugfs_remove(vf->dbg);
+	vf->dbg = NULL;
+}

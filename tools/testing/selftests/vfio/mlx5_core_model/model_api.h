@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the exp_*.c files call.  Deliberately self-contained: those files
+ * must see exactly the type definitions their mlx5_core counterparts see
+ * (their symbol CRCs depend on it), so this header declares functions
+ * only and includes nothing.
+ */
+#ifndef _MLX5_MODEL_API_H
+#define _MLX5_MODEL_API_H
+
+struct mlx5_core_dev;
+struct mlx5_async_ctx;
+struct mlx5_async_work;
+struct notifier_block;
+struct pci_dev;
+
+int model_cmd_exec(struct mlx5_core_dev *mdev, void *in, int in_size,
+		   void *out, int out_size);
+void model_async_ctx_init(struct mlx5_core_dev *mdev,
+			  struct mlx5_async_ctx *ctx);
+void model_async_ctx_cleanup(struct mlx5_async_ctx *ctx);
+int model_cmd_exec_cb(struct mlx5_async_ctx *ctx, void *in, int in_size,
+		      void *out, int out_size,
+		      void (*callback)(int status, struct mlx5_async_work *w),
+		      struct mlx5_async_work *work);
+
+struct mlx5_core_dev *model_vf_get_core_dev(struct pci_dev *vf);
+void model_vf_put_core_dev(struct mlx5_core_dev *mdev);
+int model_vf_notifier_register(struct mlx5_core_dev *mdev, int vf_id,
+			       struct notifier_block *nb);
+void model_vf_notifier_unregister(struct mlx5_core_dev *mdev, int vf_id,
+				  struct notifier_block *nb);
+
+int model_alloc_pd(struct mlx5_core_dev *mdev, u32 *pdn);
+int model_dealloc_pd(struct mlx5_core_dev *mdev, u32 pdn);
+int model_create_mkey(struct mlx5_core_dev *mdev, u32 *mkey, u32 *in,
+		      int inlen);
+int model_destroy_mkey(struct mlx5_core_dev *mdev, u32 mkey);
+
+int model_other_func_cap(struct mlx5_core_dev *mdev, u16 vport, void *out,
+			 u16 opmod);
+
+#endif /* _MLX5_MODEL_API_H */
