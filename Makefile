@@ -66,6 +66,11 @@ modroot: modules
 selftests:
 	$(REPO)/harness/build-selftests.sh $(BUILD)/selftests
 
+# The test-only mlx5_core model (for mlx5-vfio-pci's tests) is built with
+# mlx5_core's private headers from the kernel source tree, so that its
+# exports carry the distro's CRCs; the build fails if one does not.
+MLX5_MODEL := $(BUILD)/test-modules/mlx5-core-model
+
 # Test-only kernel modules the VM tests load (built here: compiling in a
 # TCG guest takes minutes).  The variant fixture is a driver on our core:
 # it needs our header and the symbol versions of our build, so `modules`
@@ -88,6 +93,13 @@ test-modules:
 	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/variant-fixture \
 		NOSTDINC_FLAGS="-nostdinc -I$(OOT)/include" \
 		KBUILD_EXTRA_SYMBOLS=$(OOT)/drivers/vfio/pci/Module.symvers modules
+	@mkdir -p $(MLX5_MODEL)
+	@cp $(REPO)/tools/testing/selftests/vfio/mlx5_core_model/* $(MLX5_MODEL)/
+	$(MAKE) -s -C $(KDIR) M=$(MLX5_MODEL) \
+		MLX5_CORE_SRC=$$($(REPO)/harness/ksrc.sh)/drivers/net/ethernet/mellanox/mlx5/core \
+		modules
+	$(REPO)/harness/mlx5-model-symvers.sh $(KDIR)/Module.symvers \
+		$(MLX5_MODEL)/Module.symvers
 
 lint:
 	$(REPO)/harness/lint.sh

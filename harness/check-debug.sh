@@ -69,6 +69,7 @@ export VFIO_PCI_ID_SPOOF_KO=$build/test-modules/pci-id-spoof/pci_id_spoof.ko
 export VFIO_IGD_FIXTURE_KO=$build/test-modules/igd-fixture/igd_fixture.ko
 export VFIO_VARIANT_FIXTURE_KO=$build/test-modules/variant-fixture/vfio_pci_variant_fixture.ko
 export VFIO_INTX_INJECT_KO=$build/test-modules/intx-inject/intx_inject.ko
+export VFIO_MLX5_MODEL_KO=$build/test-modules/mlx5-core-model/mlx5_core.ko
 MKMODROOT_SRC=$dk/lib/modules/$kver \
 	"$here/mkmodroot.sh" "$kver" "$build/modroot" "$build/oot/drivers/vfio/pci"
 "$here/build-selftests.sh" "$build/selftests" >/dev/null
