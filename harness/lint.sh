@@ -115,6 +115,9 @@ checkpatch_files() {
 		done
 		find tools/testing/selftests/vfio -maxdepth 1 -type f \
 			\( -name '*.c' -o -name '*.h' \) -print 2>/dev/null || true
+		find tools/testing/selftests/vfio/mlx5_core_model -type f \
+			\( -name '*.c' -o -name '*.h' -o -name Kbuild \) \
+			-print 2>/dev/null || true
 	) | LC_ALL=C sort
 }
 
