@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-devices: nvme-sriov
+# vm-distro: no (it tests the test-only mlx5_core model, not vfio-pci)
+#
+# The test-only mlx5_core model (tools/testing/selftests/vfio/mlx5_core_model)
+# that mlx5-vfio-pci's migration tests run against, on QEMU's nvme PF:
+#   - it loads as mlx5_core and binds the PF through driver_override;
+#   - sriov_numvfs=2 creates VFs that report 15b3:101e (ConnectX VF) and
+#     that nothing binds, the model included;
+#   - its debugfs shows each VF's VHCA running, tracking off, and a state
+#     digest that differs between the VFs and changes while they run;
+#     with dirtying off the digest holds still until a page is written;
+#   - a VF's FLR (sysfs "reset") reaches the model (its flr counter);
+#   - inject takes and shows a fault, and refuses a malformed one;
+#   - sriov_numvfs=0 removes the VFs and their debugfs, unbinding the PF
+#     with VFs removes them too, and the module unloads.
+# harness/vm fails the run on any warning the model provokes.
+# VFIO_MLX5_MODEL_KO names the model (make test-modules).
+
+set -uo pipefail
+
+harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
+# shellcheck source=lib/selftest-lib.sh
+. "$harness/tests/lib/selftest-lib.sh"
+
+require_vm
+
+drv=mlx5_core_model
+sys=/sys/bus/pci/devices
+params=/sys/module/mlx5_core/parameters
+ko=${VFIO_MLX5_MODEL_KO:-$(dirname "$harness")/build/test-modules/mlx5-core-model/mlx5_core.ko}
+
+if [ ! -f "$ko" ]; then
+	fail "$ko exists (make test-modules)"
+	finish
+fi
+pf=$(find_dev 1b36:0010) || { fail "nvme-sriov is present"; finish; }
+echo "# nvme PF at $pf"
+[ -d /sys/kernel/debug/mlx5_core_model ] || [ -d /sys/kernel/debug/block ] ||
+	mount -t debugfs none /sys/kernel/debug
+dbg=/sys/kernel/debug/mlx5_core_model/$pf
+
+vf_of() { gl_link_name "$sys/$pf/virtfn$1"; }
+
+# vf_is BDF: the VF reports the ConnectX VF ID and has no driver.
+vf_is_cx_unbound() {
+	local v d
+	read -r v <"$sys/$1/vendor"
+	read -r d <"$sys/$1/device"
+	[ "$v:$d" = 0x15b3:0x101e ] && [ -z "$(driver_of "$1")" ] && return 0
+	echo "# VF $1: $v:$d, driver '$(driver_of "$1")'"
+	return 1
+}
+
+# mig_has N LINE: vf<N>/migration has LINE.
+mig_has() {
+	grep -qx "$2" "$dbg/vf$1/migration" && return 0
+	echo "# vf$1/migration:"
+	sed 's/^/#   /' "$dbg/vf$1/migration"
+	return 1
+}
+
+digest() { read -r d <"$dbg/vf$1/state" && echo "$d"; }
+
+differs() { [ "$1" != "$2" ] || { echo "# both '$1'"; return 1; }; }
+
+inject_is() {
+	local got
+	got=$(cat "$dbg/inject")
+	[ "$got" = "$1" ] && return 0
+	echo "# inject reads '$got', wanted '$1'"
+	return 1
+}
+
+no_vfs() { [ ! -e "$sys/$pf/virtfn0" ] && [ ! -e "$dbg/vf0" ]; }
+
+check "insmod the model" insmod "$ko"
+check "it is mlx5_core" test -d /sys/module/mlx5_core
+check "PF binds to $drv" bind_vfio "$pf" "$drv"
+check "debugfs has the PF" test -d "$dbg"
+check "sriov_numvfs=2" sh -c "echo 2 >$sys/$pf/sriov_numvfs"
+
+vf0=$(vf_of 0) && vf1=$(vf_of 1)
+if check "two VFs exist" test -n "$vf0" -a -n "$vf1"; then
+	for vf in "$vf0" "$vf1"; do
+		check "VF $vf is 15b3:101e and unbound" vf_is_cx_unbound "$vf"
+	done
+	echo "# VF reset methods: $(cat "$sys/$vf0/reset_method" 2>&1)"
+	for n in 0 1; do
+		check "vf$n VHCA running" mig_has "$n" "state running"
+		check "vf$n tracking off" mig_has "$n" "tracking off"
+	done
+	s0=$(digest 0)
+	check "VFs start with different states" differs "$s0" "$(digest 1)"
+	sleep 1
+	check "vf0's state changes while running" differs "$s0" "$(digest 0)"
+
+	echo 0 >"$params/dirty_interval_ms"
+	sleep 0.5
+	s0=$(digest 0)
+	sleep 0.5
+	check "with dirtying off, vf0's state holds" test "$s0" = "$(digest 0)"
+	echo 3 >"$dbg/vf0/state"
+	check "writing page 3 changes it" differs "$s0" "$(digest 0)"
+	check "a page beyond the state is refused" \
+		sh -c "! echo 1000000 >$dbg/vf0/state 2>/dev/null"
+	echo 10 >"$params/dirty_interval_ms"
+
+	if grep -qw flr "$sys/$vf0/reset_method"; then
+		check "FLR of $vf0" sh -c "echo 1 >$sys/$vf0/reset"
+		check "the model saw vf0's FLR" mig_has 0 "flr 1"
+		check "vf1 saw none" mig_has 1 "flr 0"
+	else
+		fail "VF $vf0 offers FLR"
+	fi
+
+	check "inject starts empty" inject_is ""
+	echo "fail 0x118 0x4" >"$dbg/inject"
+	echo corrupt >"$dbg/inject"
+	check "inject shows the faults armed" inject_is "fail 0x118 0x4
+corrupt"
+	echo clear >"$dbg/inject"
+	check "clear disarms them" inject_is ""
+	check "a malformed fault is refused" \
+		sh -c "! echo 'fail 0x118' >$dbg/inject 2>/dev/null"
+fi
+
+check "sriov_numvfs=0" sh -c "echo 0 >$sys/$pf/sriov_numvfs"
+check "VFs and their debugfs are gone" no_vfs
+check "sriov_numvfs=2 again" sh -c "echo 2 >$sys/$pf/sriov_numvfs"
+check "unbind the PF with its VFs" unbind "$pf"
+check "VFs are gone" test ! -e "$sys/$pf/virtfn0"
+echo >"$sys/$pf/driver_override"
+check "rmmod the model" rmmod mlx5_core
+finish
