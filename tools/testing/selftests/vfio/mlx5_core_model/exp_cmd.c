@@ -15,6 +15,7 @@
 #include <linux/mlx5/eq.h>
 #include <linux/debugfs.h>
 
+#ifndef MLX5_MODEL_PUBLIC_HEADERS
 #include "mlx5_core.h"
 #include "lib/eq.h"
 #include "lib/tout.h"
@@ -25,6 +26,7 @@
  */
 #define CREATE_TRACE_POINTS
 #include "diag/cmd_tracepoint.h"
+#endif
 
 #include "model_api.h"
 

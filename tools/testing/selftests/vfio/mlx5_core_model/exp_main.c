@@ -22,6 +22,7 @@
 #include <linux/mlx5/vport.h>
 #include <linux/version.h>
 #include <net/devlink.h>
+#ifndef MLX5_MODEL_PUBLIC_HEADERS
 #include "mlx5_core.h"
 #include "lib/eq.h"
 #include "fs_core.h"
@@ -48,6 +49,7 @@
 #include "mlx5_irq.h"
 #include "hwmon.h"
 #include "lag/lag.h"
+#endif
 
 #include "model_api.h"
 

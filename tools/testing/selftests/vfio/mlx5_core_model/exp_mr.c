@@ -7,7 +7,9 @@
 #include <linux/kernel.h>
 #include <linux/mlx5/driver.h>
 #include <linux/mlx5/qp.h>
+#ifndef MLX5_MODEL_PUBLIC_HEADERS
 #include "mlx5_core.h"
+#endif
 
 #include "model_api.h"
 

@@ -6,7 +6,9 @@
  */
 #include <linux/kernel.h>
 #include <linux/mlx5/driver.h>
+#ifndef MLX5_MODEL_PUBLIC_HEADERS
 #include "mlx5_core.h"
+#endif
 
 #include "model_api.h"
 

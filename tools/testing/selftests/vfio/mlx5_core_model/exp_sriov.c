@@ -7,9 +7,11 @@
 #include <linux/pci.h>
 #include <linux/mlx5/driver.h>
 #include <linux/mlx5/vport.h>
+#ifndef MLX5_MODEL_PUBLIC_HEADERS
 #include "mlx5_core.h"
 #include "mlx5_irq.h"
 #include "eswitch.h"
+#endif
 
 #include "model_api.h"
 

@@ -9,8 +9,10 @@
 #include <linux/mlx5/driver.h>
 #include <linux/mlx5/vport.h>
 #include <linux/mlx5/eswitch.h>
+#ifndef MLX5_MODEL_PUBLIC_HEADERS
 #include "mlx5_core.h"
 #include "sf/sf.h"
+#endif
 
 #include "model_api.h"
 

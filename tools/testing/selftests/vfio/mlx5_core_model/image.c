@@ -50,6 +50,26 @@ struct model_buf {
 	u64 size;
 };
 
+/*
+ * The kernel's crc32_le() where it has it; a kernel without CRC32 (the
+ * allnoconfig-based debug kernel may lack it) gets the same CRC here,
+ * bit by bit.
+ */
+u32 model_crc32(u32 crc, const void *p, size_t len)
+{
+	const u8 *b = p;
+	int k;
+
+	if (IS_ENABLED(CONFIG_CRC32))
+		return crc32_le(crc, p, len);
+	while (len--) {
+		crc ^= *b++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+	}
+	return crc;
+}
+
 size_t model_image_size(unsigned long npages)
 {
 	return sizeof(struct model_image_hdr) +
@@ -154,7 +174,7 @@ static u8 model_write_image(struct model_vf *vf, struct model_buf *b,
 				  true);
 		if (st)
 			return st;
-		crc = crc32_le(crc, (u8 *)&idx, sizeof(idx));
+		crc = model_crc32(crc, (u8 *)&idx, sizeof(idx));
 	}
 	for (i = 0; i < n; i++) {
 		page = find_first_bit(vf->pending, vf->npages);
@@ -163,8 +183,8 @@ static u8 model_write_image(struct model_vf *vf, struct model_buf *b,
 				  true);
 		if (st)
 			return st;
-		crc = crc32_le(crc, vf->state + page * MODEL_PAGE_SIZE,
-			       MODEL_PAGE_SIZE);
+		crc = model_crc32(crc, vf->state + page * MODEL_PAGE_SIZE,
+				  MODEL_PAGE_SIZE);
 		__clear_bit(page, vf->pending);
 	}
 	hdr.magic = cpu_to_le32(MODEL_IMAGE_MAGIC);
@@ -173,7 +193,7 @@ static u8 model_write_image(struct model_vf *vf, struct model_buf *b,
 	hdr.state_size = cpu_to_le64(vf->size);
 	hdr.page_size = cpu_to_le32(MODEL_PAGE_SIZE);
 	hdr.npages = cpu_to_le32(n);
-	hdr.crc = cpu_to_le32(crc32_le(crc, (u8 *)&hdr, sizeof(hdr)));
+	hdr.crc = cpu_to_le32(model_crc32(crc, (u8 *)&hdr, sizeof(hdr)));
 	return model_buf_io(b, &hdr, 0, sizeof(hdr), true);
 }
 
@@ -296,7 +316,7 @@ static u8 model_verify_image(struct model_vf *vf, struct model_buf *b,
 	st = model_buf_io(b, idx, sizeof(*hdr), n * sizeof(__le32), false);
 	if (st)
 		return st;
-	crc = crc32_le(~0, (u8 *)idx, n * sizeof(__le32));
+	crc = model_crc32(~0, (u8 *)idx, n * sizeof(__le32));
 	for (i = 0; i < n; i++) {
 		if (le32_to_cpu(idx[i]) >= vf->npages)
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
@@ -304,10 +324,10 @@ static u8 model_verify_image(struct model_vf *vf, struct model_buf *b,
 				  MODEL_PAGE_SIZE, false);
 		if (st)
 			return st;
-		crc = crc32_le(crc, page, MODEL_PAGE_SIZE);
+		crc = model_crc32(crc, page, MODEL_PAGE_SIZE);
 	}
 	hdr->crc = 0;
-	crc = crc32_le(crc, (u8 *)hdr, sizeof(*hdr));
+	crc = model_crc32(crc, (u8 *)hdr, sizeof(*hdr));
 	return crc == want ? MLX5_CMD_STAT_OK : MLX5_CMD_STAT_BAD_PARAM_ERR;
 }
 

@@ -221,6 +221,7 @@ u8 model_image_query(struct model_vf *vf, const void *in, void *out);
 u8 model_image_save(struct model_vf *vf, const void *in, void *out);
 u8 model_image_load(struct model_vf *vf, const void *in);
 size_t model_image_size(unsigned long npages);
+u32 model_crc32(u32 crc, const void *p, size_t len);
 
 /* mkey.c */
 void model_res_init(struct model_pf *pf);

@@ -12,7 +12,6 @@
  * at or before, succeeds without effect; the other out-of-order moves
  * (responder before initiator) fail with BAD_SYS_STATE.
  */
-#include <linux/crc32.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -146,7 +145,7 @@ void model_vhca_disable(struct model_vf *vf)
 /* Called with vf->lock held. */
 u32 model_vhca_digest(struct model_vf *vf)
 {
-	return vf->state ? crc32_le(~0, vf->state, vf->size) : 0;
+	return vf->state ? model_crc32(~0, vf->state, vf->size) : 0;
 }
 
 /* Called with vf->lock held; returns an MLX5_CMD_STAT_*. */
