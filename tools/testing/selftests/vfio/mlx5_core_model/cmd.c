@@ -265,7 +265,9 @@ int model_other_func_cap(struct mlx5_core_dev *mdev, u16 vport, void *out,
 	u32 in[MLX5_ST_SZ_DW(query_hca_cap_in)] = {};
 
 	MLX5_SET(query_hca_cap_in, in, opcode, MLX5_CMD_OP_QUERY_HCA_CAP);
-	MLX5_SET(query_hca_cap_in, in, op_mod, opmod);
+	/* @opmod is the capability type, as mlx5_core takes it. */
+	MLX5_SET(query_hca_cap_in, in, op_mod,
+		 (opmod << 1) | HCA_CAP_OPMOD_GET_CUR);
 	MLX5_SET(query_hca_cap_in, in, other_function, 1);
 	MLX5_SET(query_hca_cap_in, in, function_id, vport);
 	return model_cmd_exec(mdev, in, sizeof(in), out,
