@@ -9,6 +9,8 @@
 #   kerneldoc   scripts/kernel-doc -Wall on our kernel C files and headers
 #   sparse      out-of-tree module build with C=2 CHECK=sparse
 #   w1          out-of-tree module build with W=1
+#               (both also build the test-only mlx5_core model of
+#               tools/testing/selftests/vfio/mlx5_core_model)
 #   selftests   tools/testing/selftests/vfio/Makefile lists every
 #               vfio_pci_*_test.c as a program, and no program without one
 #
@@ -248,6 +250,27 @@ make_module() {
 		"${cfg[@]}" "$@" modules
 }
 
+# The test-only mlx5_core model (tools/testing/selftests/vfio/mlx5_core_model)
+# is kernel code too: each build check also builds a fresh copy of it, with
+# mlx5_core's private headers from the source tree as the root Makefile's
+# test-modules does.  model_copy is where, for classify().
+model_src=$REPO/tools/testing/selftests/vfio/mlx5_core_model
+model_copy=
+
+make_model() {
+	local dir=$1/mlx5-core-model ksrc; shift
+	model_copy=
+	[ -d "$model_src" ] || return 0
+	ksrc=$("$here/ksrc.sh") || return 1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp -a "$model_src/." "$dir/"
+	model_copy=$dir
+	make -C "$KDIR" M="$dir" -j"$JOBS" \
+		MLX5_CORE_SRC="$ksrc/drivers/net/ethernet/mellanox/mlx5/core" \
+		"$@" modules
+}
+
 # Classify diagnostic lines of a build log.  Ours: anything located in the
 # build copy of drivers/vfio/pci or in our include/ files, and every modpost
 # warning (modpost only looks at our modules in an M= build).  Paths inside
@@ -255,9 +278,10 @@ make_module() {
 classify() {
 	local log=$1 ours=$2 others=$3
 	local diag='(warning|error):'
-	local mine="^(${src_copy}/|${inc_dir}/linux/vfio_pci_core\.h|${inc_dir}/linux/mlx5/vfio_pci\.h)"
+	local mine="^(${src_copy}/|${inc_dir}/linux/vfio_pci_core\.h|${inc_dir}/linux/mlx5/vfio_pci\.h${model_copy:+|${model_copy}/})"
 	grep -E "${mine}[^:]*:[0-9]+(:[0-9]+)?: ${diag}|^(WARNING|ERROR): modpost:" "$log" |
-		sed -e "s|${src_copy}/|drivers/vfio/pci/|g" -e "s|${inc_dir}/|include/|g" |
+		sed -e "s|${src_copy}/|drivers/vfio/pci/|g" -e "s|${inc_dir}/|include/|g" \
+		    ${model_copy:+-e "s|${model_copy}/|tools/testing/selftests/vfio/mlx5_core_model/|g"} |
 		LC_ALL=C sort -u >"$ours" || true
 	grep -E ": ${diag}" "$log" | grep -vE "$mine" |
 		LC_ALL=C sort -u >"$others" || true
@@ -294,6 +318,7 @@ run_w1() {
 	local dir=$LINT_DIR/w1 log=$LINT_DIR/w1.log rc=0
 	prepare_build "$dir"
 	make_module "$dir" W=1 >"$log" 2>&1 || rc=$?
+	make_model "$dir" W=1 >>"$log" 2>&1 || rc=$?
 	classify "$log" "$LINT_DIR/w1.ours" "$LINT_DIR/w1.others"
 	report_build w1 "$rc" "$log" "$LINT_DIR/w1.ours" "$LINT_DIR/w1.others"
 }
@@ -339,6 +364,9 @@ run_sparse() {
 	else
 		make_module "$dir" C=2 CHECK=sparse >"$log" 2>&1 || rc=$?
 	fi
+	# The model has no separate prebuild: its compiler output is
+	# compared with nothing but sparse's, and it builds warning-free.
+	make_model "$dir" C=1 CHECK=sparse >>"$log" 2>&1 || rc=$?
 	classify "$log" "$LINT_DIR/sparse.ours" "$LINT_DIR/sparse.others"
 	report_build sparse "$rc" "$log" "$LINT_DIR/sparse.ours" "$LINT_DIR/sparse.others"
 }
