@@ -43,7 +43,7 @@ dbg=/sys/kernel/debug/mlx5_core_model/$pf
 
 vf_of() { gl_link_name "$sys/$pf/virtfn$1"; }
 
-# vf_is BDF: the VF reports the ConnectX VF ID and has no driver.
+# vf_is_cx_unbound BDF: the VF reports the ConnectX VF ID and has no driver.
 vf_is_cx_unbound() {
 	local v d
 	read -r v <"$sys/$1/vendor"
