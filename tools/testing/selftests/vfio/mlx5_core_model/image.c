@@ -21,7 +21,12 @@
  * buffer saves as many whole pages as fit and leaves the rest pending;
  * next_required_umem_size says what the following SAVE needs, 0 once
  * nothing is pending.  Without it, an image that does not fit is
- * BAD_PARAM.
+ * BAD_PARAM.  Until its last chunk is saved, every SAVE continues the
+ * same image, whatever its incremental flag: a command cannot say
+ * whether it continues an image or starts one.  Only a SAVE with
+ * set_track (the start of a pre-copy) and an FLR start afresh, so a
+ * driver that abandons a chunked save must reset the function before it
+ * relies on a new image being whole.
  */
 #include <linux/crc32.h>
 #include <linux/slab.h>
@@ -83,6 +88,20 @@ static u8 model_buf_io(struct model_buf *b, void *p, size_t off, size_t n,
 			       to_mkey);
 }
 
+/*
+ * A chunked save begun while running may go on after the suspend: what
+ * was dirtied meanwhile joins the pages still pending, so that the chunks
+ * that follow hold everything.  While running it does not: the sequence
+ * could then never end.  vf->lock held.
+ */
+static void model_chunk_absorb(struct model_vf *vf)
+{
+	if (!vf->chunking || vf->mig_state != MODEL_SUSPENDED || !vf->tracking)
+		return;
+	bitmap_or(vf->pending, vf->pending, vf->dirty, vf->npages);
+	bitmap_zero(vf->dirty, vf->npages);
+}
+
 /* Pages the next SAVE would save, with vf->lock held; -1: not allowed. */
 static long model_next_pages(struct model_vf *vf, bool incremental)
 {
@@ -106,11 +125,13 @@ u8 model_image_query(struct model_vf *vf, const void *in, void *out)
 	bool incremental = MLX5_GET(query_vhca_migration_state_in, in,
 				    incremental);
 	bool chunk = MLX5_GET(query_vhca_migration_state_in, in, chunk);
-	long pages = model_next_pages(vf, incremental);
+	long pages;
 	size_t image;
 
 	if (chunk && !model_in_chunks)
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	model_chunk_absorb(vf);
+	pages = model_next_pages(vf, incremental);
 	if (pages < 0)
 		return MLX5_CMD_STAT_BAD_SYS_STATE_ERR;
 	image = model_image_size(pages);
@@ -263,6 +284,10 @@ u8 model_image_save(struct model_vf *vf, const void *in, void *out)
 
 	if (!model_save_allowed(vf, incremental, set_track))
 		return MLX5_CMD_STAT_BAD_SYS_STATE_ERR;
+	/* Arming tracking starts a migration: nothing before it counts. */
+	if (set_track && !incremental)
+		vf->chunking = false;
+	model_chunk_absorb(vf);
 	pages = model_next_pages(vf, incremental);
 	if (pages < 0)
 		return MLX5_CMD_STAT_BAD_SYS_STATE_ERR;
