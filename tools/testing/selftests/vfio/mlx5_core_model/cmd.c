@@ -388,7 +388,8 @@ int model_cmd_exec_cb(struct mlx5_async_ctx *ctx, void *in, int in_size,
 	/* A context being cleaned up takes no more commands. */
 	if (!atomic_inc_not_zero(&ctx->num_inflight))
 		return -EIO;
-	a = kmalloc(struct_size(a, in, in_size), GFP_KERNEL);
+	/* mlx5_core queues async commands without sleeping: so does this. */
+	a = kmalloc(struct_size(a, in, in_size), GFP_ATOMIC);
 	if (!a) {
 		if (atomic_dec_and_test(&ctx->num_inflight))
 			complete(&ctx->inflight_done);
