@@ -395,6 +395,41 @@ static void mlx5vf_save_answered(int status, struct mlx5_async_work *work)
 	queue_work(system_unbound_wq, &cmd->done);
 }
 
+static void mlx5vf_save_in(struct mlx5vf_device *mvdev, struct mlx5vf_buf *buf,
+			   bool incremental, bool track, u32 *in)
+{
+	MLX5_SET(save_vhca_state_in, in, opcode, MLX5_CMD_OP_SAVE_VHCA_STATE);
+	MLX5_SET(save_vhca_state_in, in, vhca_id, mvdev->vhca_id);
+	MLX5_SET(save_vhca_state_in, in, incremental, incremental);
+	MLX5_SET(save_vhca_state_in, in, set_track, track);
+	MLX5_SET64(save_vhca_state_in, in, va, 0);
+	MLX5_SET(save_vhca_state_in, in, mkey, buf->mkey);
+	MLX5_SET(save_vhca_state_in, in, size, mlx5vf_buf_size(buf));
+}
+
+/**
+ * mlx5vf_fw_save_sync - save the next chunk of an image and wait for it
+ * @mvdev: the device
+ * @buf: where the firmware writes
+ * @next: bytes the chunk after this one needs, 0 when the image is done
+ *
+ * Return: 0 or a negative errno.
+ */
+int mlx5vf_fw_save_sync(struct mlx5vf_device *mvdev, struct mlx5vf_buf *buf,
+			size_t *next)
+{
+	u32 out[MLX5_ST_SZ_DW(save_vhca_state_out)] = {};
+	u32 in[MLX5_ST_SZ_DW(save_vhca_state_in)] = {};
+	int ret;
+
+	mlx5vf_save_in(mvdev, buf, false, false, in);
+	ret = mlx5_cmd_exec_inout(mvdev->mdev, save_vhca_state, in, out);
+	if (!ret)
+		*next = MLX5_GET(save_vhca_state_out, out,
+				 next_required_umem_size);
+	return ret;
+}
+
 /**
  * mlx5vf_fw_save - start saving the VF's state into @buf
  * @mvdev: the device
@@ -415,13 +450,7 @@ int mlx5vf_fw_save(struct mlx5vf_device *mvdev, struct mlx5_async_ctx *actx,
 
 	memset(cmd->out, 0, sizeof(cmd->out));
 	cmd->status = 0;
-	MLX5_SET(save_vhca_state_in, in, opcode, MLX5_CMD_OP_SAVE_VHCA_STATE);
-	MLX5_SET(save_vhca_state_in, in, vhca_id, mvdev->vhca_id);
-	MLX5_SET(save_vhca_state_in, in, incremental, incremental);
-	MLX5_SET(save_vhca_state_in, in, set_track, track);
-	MLX5_SET64(save_vhca_state_in, in, va, 0);
-	MLX5_SET(save_vhca_state_in, in, mkey, buf->mkey);
-	MLX5_SET(save_vhca_state_in, in, size, mlx5vf_buf_size(buf));
+	mlx5vf_save_in(mvdev, buf, incremental, track, in);
 	return mlx5_cmd_exec_cb(actx, in, sizeof(in), cmd->out,
 				sizeof(cmd->out), mlx5vf_save_answered,
 				&cmd->work);

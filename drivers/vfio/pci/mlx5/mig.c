@@ -58,6 +58,7 @@ void mlx5vf_state_unlock(struct mlx5vf_device *mvdev)
 		spin_unlock(&mvdev->reset_lock);
 		mvdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
 		mlx5vf_end_sessions(mvdev);
+		mvdev->fw_next_chunk = 0;
 		spin_lock(&mvdev->reset_lock);
 	}
 	mutex_unlock(&mvdev->state_lock);
@@ -215,6 +216,12 @@ static struct file *mlx5vf_set_state(struct vfio_device *vdev,
 	mutex_lock(&mvdev->state_lock);
 	if (mvdev->detached) {
 		res = ERR_PTR(-ENODEV);
+		goto unlock;
+	}
+	/* Nothing leads out of ERROR but a reset, and nothing into it. */
+	if (mvdev->mig_state == VFIO_DEVICE_STATE_ERROR ||
+	    new_state == VFIO_DEVICE_STATE_ERROR) {
+		res = ERR_PTR(-EINVAL);
 		goto unlock;
 	}
 	while (mvdev->mig_state != new_state) {

@@ -35,6 +35,9 @@ struct mlx5vf_resume_file;
  * @precopy: the firmware can save while the VF runs and load several images
  * @chunks: the firmware can save an image in pieces
  * @detached: the PF disabled this VF; no firmware command may be sent
+ * @fw_next_chunk: bytes of the next chunk of an image a session ended
+ *	without reading to its end: the firmware still holds the rest, and
+ *	hands it out before a new image; under @state_lock
  * @vf_id: index of the VF under its PF
  * @vhca_id: the VF's VHCA, named in every migration command
  * @mdev: the PF's mlx5_core device, referenced while @migratable
@@ -54,6 +57,7 @@ struct mlx5vf_device {
 	bool precopy;
 	bool chunks;
 	bool detached;
+	size_t fw_next_chunk;
 	int vf_id;
 	u16 vhca_id;
 	struct mlx5_core_dev *mdev;
@@ -136,6 +140,8 @@ struct mlx5vf_save_cmd {
 int mlx5vf_fw_save(struct mlx5vf_device *mvdev, struct mlx5_async_ctx *actx,
 		   struct mlx5vf_buf *buf, bool incremental, bool track,
 		   struct mlx5vf_save_cmd *cmd);
+int mlx5vf_fw_save_sync(struct mlx5vf_device *mvdev, struct mlx5vf_buf *buf,
+			size_t *next);
 void mlx5vf_fw_save_result(struct mlx5vf_save_cmd *cmd, size_t *len,
 			   size_t *next);
 

@@ -67,6 +67,7 @@ struct mlx5vf_record {
  * @cmd: the save command in flight, if @in_flight
  * @in_flight: the record the firmware is writing, NULL if none
  * @incremental: @in_flight holds what changed since the last save
+ * @next_chunk: bytes of the chunk the firmware would hand out next
  * @pdn: protection domain of the session's buffers
  * @precopy: the session started in PRE_COPY
  * @final: the stop-copy image was asked for
@@ -88,6 +89,7 @@ struct mlx5vf_save_file {
 	struct mlx5vf_save_cmd cmd;
 	struct mlx5vf_record *in_flight;
 	bool incremental;
+	size_t next_chunk;
 	u32 pdn;
 	bool precopy;
 	bool final;
@@ -207,14 +209,19 @@ static void mlx5vf_save_done(struct work_struct *work)
 	mutex_lock(&save->lock);
 	rec = save->in_flight;
 	save->in_flight = NULL;
-	if (save->ended || !rec)
+	if (!rec)
 		goto drop;
 	ret = save->cmd.status;
+	if (!ret) {
+		mlx5vf_fw_save_result(&save->cmd, &len, &next);
+		if (!mvdev->chunks)
+			next = 0;
+		save->next_chunk = next;
+	}
+	if (save->ended)
+		goto drop;
 	if (ret)
 		goto fail;
-	mlx5vf_fw_save_result(&save->cmd, &len, &next);
-	if (!mvdev->chunks)
-		next = 0;
 	if (len > mlx5vf_buf_size(&rec->buf)) {
 		/* The firmware claims more than it could have written. */
 		ret = -EIO;
@@ -536,6 +543,37 @@ static u64 mlx5vf_stream_bytes(size_t next, u64 total)
 	return total + records * MLX5VF_HDR_LEN;
 }
 
+/*
+ * A session that ended in the middle of a chunked image left the rest in
+ * the firmware, which hands it out before anything new: take it and drop
+ * it.  A save that arms tracking starts afresh and needs none of this.
+ */
+static int mlx5vf_drain_chunks(struct mlx5vf_save_file *save)
+{
+	struct mlx5vf_device *mvdev = save->mvdev;
+	struct mlx5vf_buf buf = {};
+	int ret = 0;
+
+	while (mvdev->fw_next_chunk) {
+		size_t size = mvdev->fw_next_chunk;
+
+		if (!buf.pages || mlx5vf_buf_size(&buf) < size) {
+			mlx5vf_buf_free(mvdev, &buf);
+			memset(&buf, 0, sizeof(buf));
+			ret = mlx5vf_buf_alloc(mvdev, save->pdn, size,
+					       DMA_FROM_DEVICE,
+					       GFP_KERNEL_ACCOUNT, &buf);
+			if (ret)
+				break;
+		}
+		ret = mlx5vf_fw_save_sync(mvdev, &buf, &mvdev->fw_next_chunk);
+		if (ret)
+			break;
+	}
+	mlx5vf_buf_free(mvdev, &buf);
+	return ret;
+}
+
 /* Queue the size record and start the first image of a session. */
 static int mlx5vf_save_begin(struct mlx5vf_save_file *save)
 {
@@ -543,6 +581,11 @@ static int mlx5vf_save_begin(struct mlx5vf_save_file *save)
 	u64 total;
 	int ret;
 
+	if (save->precopy)
+		save->mvdev->fw_next_chunk = 0;
+	ret = mlx5vf_drain_chunks(save);
+	if (ret)
+		return ret;
 	ret = mlx5vf_fw_query_size(save->mvdev, MLX5VF_QUERY_FULL, &next,
 				   &total);
 	if (ret)
@@ -688,6 +731,8 @@ void mlx5vf_save_end(struct mlx5vf_save_file *save)
 		list_del(&rec->node);
 		mlx5vf_record_free(mvdev, rec);
 	}
+	if (mvdev->chunks)
+		mvdev->fw_next_chunk = save->next_chunk;
 	mutex_unlock(&save->lock);
 	mlx5vf_fw_free_pd(mvdev, save->pdn);
 	mvdev->save = NULL;
