@@ -65,6 +65,13 @@ make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" GCOV_PROFILE=y mod
 # The test-only modules too: the tests would otherwise build them in the
 # guest, which has no build tree for this kernel.
 make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" test-modules
+# The debug kernel has no mlx5_core: mlx5-vfio-pci links against the
+# symbols of the test model of it, built with the test modules.
+model_symvers=$build/test-modules/mlx5-core-model/Module.symvers
+if ! grep -qs '	mlx5_cmd_exec	.*mlx5_core	' "$dk/obj/Module.symvers"; then
+	make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" \
+		GCOV_PROFILE=y MLX5_CORE_SYMVERS="$model_symvers" modules
+fi
 export VFIO_PCI_ID_SPOOF_KO=$build/test-modules/pci-id-spoof/pci_id_spoof.ko
 export VFIO_IGD_FIXTURE_KO=$build/test-modules/igd-fixture/igd_fixture.ko
 export VFIO_VARIANT_FIXTURE_KO=$build/test-modules/variant-fixture/vfio_pci_variant_fixture.ko
