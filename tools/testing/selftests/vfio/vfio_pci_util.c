@@ -377,6 +377,88 @@ int vfio_device_feature(int device_fd, uint32_t flags, const void *data,
 	return ret;
 }
 
+int vfio_device_feature_get(int device_fd, uint32_t feature, void *data,
+			    size_t len)
+{
+	struct vfio_device_feature *f;
+	int ret;
+
+	f = calloc(1, sizeof(*f) + len);
+	if (!f)
+		return -ENOMEM;
+	f->argsz = sizeof(*f) + len;
+	f->flags = VFIO_DEVICE_FEATURE_GET | feature;
+	ret = ioctl(device_fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
+	if (!ret)
+		memcpy(data, f->data, len);
+	free(f);
+	return ret;
+}
+
+int vfio_mig_state_get(int device_fd, uint32_t *state)
+{
+	struct vfio_device_feature_mig_state mig = { .data_fd = -1 };
+	int ret;
+
+	ret = vfio_device_feature_get(device_fd,
+				      VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+				      &mig, sizeof(mig));
+	if (!ret)
+		*state = mig.device_state;
+	return ret;
+}
+
+int vfio_mig_state_set(int device_fd, uint32_t state, int *data_fd)
+{
+	/* The feature header and its payload, 8-byte aligned. */
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_mig_state) + 7) / 8];
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_mig_state *mig = (void *)f->data;
+	int ret;
+
+	memset(buf, 0, sizeof(buf));
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_SET |
+		   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	mig->device_state = state;
+	mig->data_fd = -1;
+	ret = ioctl(device_fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
+	*data_fd = ret ? -1 : mig->data_fd;
+	return ret;
+}
+
+static const char * const mig_state_names[VFIO_DEVICE_STATE_NR] = {
+	[VFIO_DEVICE_STATE_ERROR] = "error",
+	[VFIO_DEVICE_STATE_STOP] = "stop",
+	[VFIO_DEVICE_STATE_RUNNING] = "running",
+	[VFIO_DEVICE_STATE_STOP_COPY] = "stop_copy",
+	[VFIO_DEVICE_STATE_RESUMING] = "resuming",
+	[VFIO_DEVICE_STATE_RUNNING_P2P] = "running_p2p",
+	[VFIO_DEVICE_STATE_PRE_COPY] = "pre_copy",
+	[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "pre_copy_p2p",
+};
+
+const char *vfio_mig_state_name(uint32_t state)
+{
+	static __thread char other[24];
+
+	if (state < VFIO_DEVICE_STATE_NR)
+		return mig_state_names[state];
+	snprintf(other, sizeof(other), "state-%u", state);
+	return other;
+}
+
+int vfio_mig_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < VFIO_DEVICE_STATE_NR; i++)
+		if (!strcmp(name, mig_state_names[i]))
+			return i;
+	return -1;
+}
+
 uint64_t vfio_eventfd_wait(int efd, int ms)
 {
 	struct pollfd pfd = { .fd = efd, .events = POLLIN };

@@ -110,6 +110,29 @@ int vfio_device_feature(int device_fd, uint32_t flags, const void *data,
 			size_t len);
 
 /*
+ * VFIO_DEVICE_FEATURE_GET of @feature, its payload of @len bytes copied
+ * back to @data.  Returns 0 or -errno.
+ */
+int vfio_device_feature_get(int device_fd, uint32_t feature, void *data,
+			    size_t len);
+
+/*
+ * Migration v2 (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE).  The getter stores
+ * the device's state; the setter requests @state and stores in @data_fd
+ * the data transfer fd the arc returned, or -1 (also on failure).  Both
+ * return 0 or -errno.
+ */
+int vfio_mig_state_get(int device_fd, uint32_t *state);
+int vfio_mig_state_set(int device_fd, uint32_t state, int *data_fd);
+
+/*
+ * Names of enum vfio_device_mig_state values ("running", "stop_copy",
+ * ...; "state-N" past the last one) and back (-1 for an unknown name).
+ */
+const char *vfio_mig_state_name(uint32_t state);
+int vfio_mig_state_parse(const char *name);
+
+/*
  * Wait up to @ms milliseconds for @efd to be signalled and read it.
  * Returns the counter read, or 0 when nothing arrived in time.
  */
