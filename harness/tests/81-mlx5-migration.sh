@@ -12,6 +12,7 @@
 #   - vfio_pci_mig_test, VF0 the source and VF1 the target, one case at a
 #     time: the migration flags, QEMU's pre-copy sequence with the stream
 #     written to the target in several segmentations, stop-copy alone,
+#     the temporary end of a pre-copy (ENOMSG) and a change after it,
 #     every (from, to) request, the data fd rules, a data fd closed in
 #     mid-save, two readers on one fd, unknown optional and mandatory
 #     records, cut streams, resets in mid-session; after every load the
@@ -76,6 +77,7 @@ cat >"$hook" <<-EOF
 	case \$1 in
 	source-saved) echo "saved \$2 \$(cat $dbg/vf0/state)" >>$hooklog ;;
 	target-loaded) echo "loaded \$2 \$(cat $dbg/vf1/state)" >>$hooklog ;;
+	precopy-idle) echo 3 >$dbg/vf0/state ;;
 	fault-arm) echo "\$MIG_FAULT" >$dbg/inject ;;
 	fault-disarm) echo clear >$dbg/inject ;;
 	esac
@@ -136,6 +138,14 @@ mig "pre-copy migration, five write segmentations" migrate \
 check "target state equals source state after every load" digests_match
 mig "stop-copy migration" migrate_stop_copy
 check "stop-copy: target state equals source state" digests_match
+# The model's VFs change a page every dirty_interval_ms while running:
+# held still, a pre-copy reaches its temporary end, and the hook's page
+# write must come out of it as dirty data.
+params=/sys/module/mlx5_core/parameters
+interval=$(cat "$params/dirty_interval_ms")
+echo 0 >"$params/dirty_interval_ms"
+mig "pre-copy: temporary end (ENOMSG), then dirty data" precopy_end
+echo "$interval" >"$params/dirty_interval_ms"
 mig "every request from every state" state_pairs
 mig "data fd rules" data_fd_rules
 mig "data fd closed in mid-save" close_mid_save
