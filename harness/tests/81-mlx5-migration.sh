@@ -26,6 +26,9 @@
 #     mid-save, and sriov_numvfs=0 while both VFs are held mid-migration:
 #     nothing hangs, the held fds fail cleanly, the VFs go away, and the
 #     model's PF holds no mkey after;
+#   - the same protocol cases (fewer of them) again with the firmware
+#     saving in chunks, and with firmware without dirty tracking and
+#     multi-load, whose VFs offer no PRE_COPY;
 #   - unbind and unload everything (harness/vm checks the kernel log).
 # VFIO_MLX5_MODEL_KO names the model (make test-modules).
 
@@ -114,22 +117,43 @@ mig() { # LABEL TEST [VAR=VALUE...]: one case of vfio_pci_mig_test
 }
 
 # ---- setup: the model, its PF, two VFs under mlx5_vfio_pci ----
-check "insmod the mlx5_core model" insmod "$ko"
-check "PF bound to the model" bind_vfio "$pf" mlx5_core_model
-check "sriov_numvfs=2" sh -c "echo 2 >$sys/$pf/sriov_numvfs"
-if ! vf0=$(vf_of 0) || ! vf1=$(vf_of 1); then
-	fail "two VFs exist"
-	finish
-fi
-echo "# VF0 (source) $vf0, VF1 (target) $vf1"
-check "modprobe $drv (the model stands for mlx5_core)" modprobe "$drv"
-check "vfio-pci-core under it is our build" \
-	sh -c "grep -q O /sys/module/vfio_pci_core/taint"
-for vf in "$vf0" "$vf1"; do
-	check "VF $vf bound to $drv" bind_vfio "$vf" "$drv"
-done
-mkeys0=$(sed -n 's/^mkeys //p' "$dbg/resources")
-echo "# the PF holds $mkeys0 mkeys before any migration"
+# setup [MODEL-PARAM...]: sets vf0, vf1 and mkeys0; exits if no VFs.
+setup() {
+	check "insmod the mlx5_core model $*" insmod "$ko" "$@"
+	check "PF bound to the model" bind_vfio "$pf" mlx5_core_model
+	check "sriov_numvfs=2" sh -c "echo 2 >$sys/$pf/sriov_numvfs"
+	if ! vf0=$(vf_of 0) || ! vf1=$(vf_of 1); then
+		fail "two VFs exist"
+		finish
+	fi
+	echo "# VF0 (source) $vf0, VF1 (target) $vf1"
+	check "modprobe $drv (the model stands for mlx5_core)" modprobe "$drv"
+	check "vfio-pci-core under it is our build" \
+		sh -c "grep -q O /sys/module/vfio_pci_core/taint"
+	for vf in "$vf0" "$vf1"; do
+		check "VF $vf bound to $drv" bind_vfio "$vf" "$drv"
+	done
+	mkeys0=$(sed -n 's/^mkeys //p' "$dbg/resources")
+	echo "# the PF holds $mkeys0 mkeys before any migration"
+}
+
+# teardown: VFs, PF and modules gone.
+teardown() {
+	if [ -e "$sys/$pf/virtfn0" ]; then
+		unbind "$vf0"
+		unbind "$vf1"
+		check "sriov_numvfs=0" sh -c "echo 0 >$sys/$pf/sriov_numvfs"
+	fi
+	check "unbind the PF from the model" unbind "$pf"
+	echo >"$sys/$pf/driver_override"
+	check "rmmod $drv" modprobe -r "$drv"
+	check "rmmod the model" \
+		sh -c "! test -d /sys/module/mlx5_core || rmmod mlx5_core"
+	check "rmmod vfio-pci-core" \
+		sh -c "! test -d /sys/module/vfio_pci_core || modprobe -r vfio-pci-core"
+}
+
+setup
 
 # ---- the protocol ----
 mig "migration flags: stop_copy, p2p, pre_copy" probe
@@ -280,10 +304,33 @@ check "the PF holds no mkey" mkeys_are 0
 
 rm -rf "$fifodir"
 
-# ---- teardown ----
-check "unbind the PF from the model" unbind "$pf"
-echo >"$sys/$pf/driver_override"
-check "rmmod $drv" modprobe -r "$drv"
-check "rmmod the model" sh -c "! test -d /sys/module/mlx5_core || rmmod mlx5_core"
-check "rmmod vfio-pci-core" sh -c "! test -d /sys/module/vfio_pci_core || modprobe -r vfio-pci-core"
+teardown
+
+# ---- the firmware saving in chunks ----
+# A bounded chunk size makes every whole image several SAVEs.
+setup migration_in_chunks=1 chunk_size=65536
+mig "chunks: flags" probe
+mig "chunks: pre-copy migration" migrate VFIO_MIG_SEGMENTS=whole,odd
+mig "chunks: stop-copy migration" migrate_stop_copy
+mig "chunks: data fd closed in mid-save" close_mid_save
+mig "chunks: two readers on one fd" concurrent_readers
+mig "chunks: cut streams are refused" truncated
+mig "chunks: VFIO_DEVICE_RESET in mid-session" reset_mid_session
+fault "chunks: SAVE fails" "fail 0x118 0x4" stop stop_copy EIO ""
+mig "chunks: a clean migration after the fault" migrate_stop_copy
+check "chunks: target equals source after every load" digests_match
+check "chunks: no mkey left" mkeys_are "$mkeys0"
+teardown
+
+# ---- firmware without tracking and multi-load: no PRE_COPY ----
+setup migration_tracking_state=0 migration_multi_load=0
+mig "no tracking: flags stop_copy, p2p" probe \
+	VFIO_MIG_EXPECT_FLAGS=stop_copy,p2p
+mig "no tracking: stop-copy migration" migrate_stop_copy
+mig "no tracking: every request from every state" state_pairs
+mig "no tracking: two readers on one fd" concurrent_readers
+mig "no tracking: unknown optional records are skipped" optional_record
+mig "no tracking: cut streams are refused" truncated
+check "no tracking: target equals source after every load" digests_match
+teardown
 finish
