@@ -134,7 +134,12 @@ u8 model_image_query(struct model_vf *vf, const void *in, void *out)
 	pages = model_next_pages(vf, incremental);
 	if (pages < 0)
 		return MLX5_CMD_STAT_BAD_SYS_STATE_ERR;
-	image = model_image_size(pages);
+	/*
+	 * Nothing changed since the last save: there is nothing to save,
+	 * rather than an image of no pages, so a still device lets a
+	 * pre-copy reach its temporary end.
+	 */
+	image = incremental && !pages ? 0 : model_image_size(pages);
 	MLX5_SET(query_vhca_migration_state_out, out, required_umem_size,
 		 chunk ? min(image, model_chunk_limit()) : image);
 	MLX5_SET64(query_vhca_migration_state_out, out, remaining_total_size,
