@@ -180,12 +180,12 @@ static int mlx5vf_save_start(struct mlx5vf_save_file *save, size_t size,
 	if (ret)
 		goto free;
 	rec->initial = initial;
-	save->in_flight = rec;
+	WRITE_ONCE(save->in_flight, rec);
 	save->incremental = incremental;
 	ret = mlx5vf_fw_save(mvdev, &save->actx, &rec->buf, incremental,
 			     track, &save->cmd);
 	if (ret) {
-		save->in_flight = NULL;
+		WRITE_ONCE(save->in_flight, NULL);
 		goto free;
 	}
 	return 0;
@@ -207,8 +207,11 @@ static void mlx5vf_save_done(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&save->lock);
+	/*
+	 * in_flight goes straight from this record to the next chunk's, or
+	 * to NULL: waiters look at it without the lock.
+	 */
 	rec = save->in_flight;
-	save->in_flight = NULL;
 	if (!rec)
 		goto drop;
 	ret = save->cmd.status;
@@ -238,18 +241,21 @@ static void mlx5vf_save_done(struct work_struct *work)
 					initial);
 		if (ret)
 			goto fail;
-	} else if (save->final) {
-		save->complete = true;
-	} else if (initial) {
-		save->initial_done = true;
+		goto unlock;
 	}
+	if (save->final)
+		save->complete = true;
+	else if (initial)
+		save->initial_done = true;
 	goto drop;
 
 fail:
-	save->error = ret;
+	WRITE_ONCE(save->error, ret);
 drop:
+	WRITE_ONCE(save->in_flight, NULL);
 	if (rec)
 		mlx5vf_record_free(mvdev, rec);
+unlock:
 	mutex_unlock(&save->lock);
 	wake_up_all(&save->wq);
 }
@@ -340,7 +346,7 @@ static long mlx5vf_precopy_info(struct mlx5vf_save_file *save,
 	if (!ret)
 		ret = mlx5vf_precopy_refill(save, &dirty);
 	if (ret)
-		save->error = ret;
+		WRITE_ONCE(save->error, ret);
 	info.initial_bytes = mlx5vf_initial_left(save);
 	info.dirty_bytes = dirty;
 	mutex_unlock(&save->lock);
@@ -417,26 +423,23 @@ static int mlx5vf_read_empty(struct mlx5vf_save_file *save)
 	return -EAGAIN;
 }
 
+/*
+ * Wait conditions: they run in a sleeping task's non-running state, so
+ * they read without the lock, and callers check again under it.
+ */
+
+/* Worth a look for a reader: something may have changed. */
 static bool mlx5vf_readable(struct mlx5vf_save_file *save)
 {
-	bool ret;
-
-	mutex_lock(&save->lock);
-	ret = !list_empty(&save->ready) ||
-	      mlx5vf_read_empty(save) != -EAGAIN;
-	mutex_unlock(&save->lock);
-	return ret;
+	return !list_empty_careful(&save->ready) ||
+	       !READ_ONCE(save->in_flight) || READ_ONCE(save->ended) ||
+	       READ_ONCE(save->error);
 }
 
 /* No save in flight: the firmware is done with the session's buffers. */
 static bool mlx5vf_save_idle(struct mlx5vf_save_file *save)
 {
-	bool ret;
-
-	mutex_lock(&save->lock);
-	ret = !save->in_flight || save->ended;
-	mutex_unlock(&save->lock);
-	return ret;
+	return !READ_ONCE(save->in_flight) || READ_ONCE(save->ended);
 }
 
 static ssize_t mlx5vf_save_read(struct file *filp, char __user *ubuf,
@@ -662,7 +665,7 @@ struct file *mlx5vf_save_open(struct mlx5vf_device *mvdev, bool precopy)
 	return save->filp;
 
 put_file:
-	save->ended = true;
+	WRITE_ONCE(save->ended, true);
 	fput(save->filp);
 	return ERR_PTR(ret);
 }
@@ -699,7 +702,7 @@ int mlx5vf_save_final(struct mlx5vf_save_file *save)
 		save->complete = true;
 unlock:
 	if (ret)
-		save->error = ret;
+		WRITE_ONCE(save->error, ret);
 	mutex_unlock(&save->lock);
 	wake_up_all(&save->wq);
 	return ret;
@@ -718,7 +721,7 @@ void mlx5vf_save_end(struct mlx5vf_save_file *save)
 
 	lockdep_assert_held(&mvdev->state_lock);
 	mutex_lock(&save->lock);
-	save->ended = true;
+	WRITE_ONCE(save->ended, true);
 	mutex_unlock(&save->lock);
 	wake_up_all(&save->wq);
 
