@@ -35,6 +35,7 @@ ci_tests=(
 	76-cdev-iommufd		# iommufd: this kernel only
 	77-kunit		# KUnit: this kernel only
 	78-fault-inject		# fault injection: this kernel only
+	81-mlx5-migration	# mlx5 migration: deferred reset, async saves
 )
 
 set -euo pipefail
