@@ -46,6 +46,48 @@ static int mlx5vf_query_vhca_id(struct mlx5vf_device *mvdev)
 	return ret;
 }
 
+/* The PF's mlx5_core device, held, if its firmware can migrate @pdev. */
+static struct mlx5_core_dev *mlx5vf_migration_pf(struct pci_dev *pdev)
+{
+	struct mlx5_core_dev *mdev = NULL;
+
+	if (pdev->is_virtfn)
+		mdev = mlx5_vf_get_core_dev(pdev);
+	if (mdev && !MLX5_CAP_GEN(mdev, migration)) {
+		mlx5_vf_put_core_dev(mdev);
+		mdev = NULL;
+	}
+	return mdev;
+}
+
+/* Learn the VF's VHCA and hear about its removal; mvdev keeps @mdev. */
+static int mlx5vf_attach_pf(struct mlx5vf_device *mvdev,
+			    struct mlx5_core_dev *mdev, int vf_id)
+{
+	int ret;
+
+	mvdev->mdev = mdev;
+	mvdev->vf_id = vf_id;
+	ret = mlx5vf_query_vhca_id(mvdev);
+	if (ret)
+		goto forget;
+	mvdev->sriov_nb.notifier_call = mlx5vf_sriov_event;
+	ret = mlx5_sriov_blocking_notifier_register(mdev, vf_id,
+						    &mvdev->sriov_nb);
+	if (ret)
+		goto forget;
+
+	mvdev->precopy = MLX5_CAP_GEN_2(mdev, migration_multi_load) &&
+			 MLX5_CAP_GEN_2(mdev, migration_tracking_state);
+	mvdev->chunks = MLX5_CAP_GEN_2(mdev, migration_in_chunks);
+	mvdev->migratable = true;
+	return 0;
+
+forget:
+	mvdev->mdev = NULL;
+	return ret;
+}
+
 /**
  * mlx5vf_fw_probe - decide whether the bound function can migrate
  * @mvdev: the device, not yet registered
@@ -59,45 +101,20 @@ static int mlx5vf_query_vhca_id(struct mlx5vf_device *mvdev)
 void mlx5vf_fw_probe(struct mlx5vf_device *mvdev)
 {
 	struct pci_dev *pdev = mvdev->core.pdev;
+	struct mlx5_core_dev *mdev;
 	int ret;
 
-	if (!pdev->is_virtfn)
+	mdev = mlx5vf_migration_pf(pdev);
+	if (!mdev)
 		return;
-	mvdev->mdev = mlx5_vf_get_core_dev(pdev);
-	if (!mvdev->mdev)
-		return;
-	if (!MLX5_CAP_GEN(mvdev->mdev, migration))
-		goto put_mdev;
-
 	ret = pci_iov_vf_id(pdev);
-	if (ret < 0)
-		goto fail;
-	mvdev->vf_id = ret;
-
-	mvdev->sriov_nb.notifier_call = mlx5vf_sriov_event;
-	ret = mlx5_sriov_blocking_notifier_register(mvdev->mdev, mvdev->vf_id,
-						    &mvdev->sriov_nb);
-	if (ret)
-		goto fail;
-
-	ret = mlx5vf_query_vhca_id(mvdev);
-	if (ret)
-		goto unregister;
-
-	mvdev->precopy = MLX5_CAP_GEN_2(mvdev->mdev, migration_multi_load) &&
-			 MLX5_CAP_GEN_2(mvdev->mdev, migration_tracking_state);
-	mvdev->chunks = MLX5_CAP_GEN_2(mvdev->mdev, migration_in_chunks);
-	mvdev->migratable = true;
-	return;
-
-unregister:
-	mlx5_sriov_blocking_notifier_unregister(mvdev->mdev, mvdev->vf_id,
-						&mvdev->sriov_nb);
-fail:
-	pci_warn(pdev, "migration not offered: set-up failed (%d)\n", ret);
-put_mdev:
-	mlx5_vf_put_core_dev(mvdev->mdev);
-	mvdev->mdev = NULL;
+	if (ret >= 0)
+		ret = mlx5vf_attach_pf(mvdev, mdev, ret);
+	if (ret) {
+		pci_warn(pdev, "migration not offered: set-up failed (%d)\n",
+			 ret);
+		mlx5_vf_put_core_dev(mdev);
+	}
 }
 
 /**

@@ -28,8 +28,7 @@ static int model_flr_seen(struct kprobe *kp, struct pt_regs *regs)
 	int id;
 
 	pdev = (struct pci_dev *)regs_get_kernel_argument(regs, 0);
-	if (!pdev || !pdev->is_virtfn ||
-	    READ_ONCE(pdev->physfn->dev.driver) != &model_driver.driver)
+	if (!pdev || !pdev->is_virtfn || !model_drives(pdev->physfn))
 		return 0;
 	pf = pci_get_drvdata(pdev->physfn);
 	id = pci_iov_vf_id(pdev);

@@ -54,6 +54,8 @@ module_param_named(cmd_timeout_ms, model_cmd_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(cmd_timeout_ms,
 		 "how long an unanswered command takes to time out (default 2000)");
 
+static struct pci_driver model_driver;
+
 /* Returns the model's PF of @vf, or NULL if the PF is not bound to it. */
 struct model_pf *model_pf_of_vf(struct pci_dev *vf)
 {
@@ -206,13 +208,20 @@ static const struct pci_device_id model_ids[] = {
 };
 MODULE_DEVICE_TABLE(pci, model_ids);
 
-struct pci_driver model_driver = {
-	.name = MODEL_DRV_NAME,
-	.id_table = model_ids,
-	.probe = model_probe,
-	.remove = model_remove,
-	.sriov_configure = model_sriov_configure,
+static struct pci_driver model_driver = {
+	.name			= MODEL_DRV_NAME,
+	.id_table		= model_ids,
+	.probe			= model_probe,
+	.remove			= model_remove,
+	/* sriov_numvfs: VFs come and go only through this. */
+	.sriov_configure	= model_sriov_configure,
 };
+
+/* Is @pdev bound to the model right now (a PF it drives)? */
+bool model_drives(struct pci_dev *pdev)
+{
+	return READ_ONCE(pdev->dev.driver) == &model_driver.driver;
+}
 
 static int __init model_init(void)
 {

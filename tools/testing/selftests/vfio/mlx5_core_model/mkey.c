@@ -209,18 +209,15 @@ static u8 model_mkey_rw(struct model_pf *pf, struct model_mkey *mk, u64 a,
 			    (mk->start >> mk->page_shift);
 		size_t off, len;
 		struct page *page;
-		void *p;
 
 		page = model_dma_page(pf, mk->addrs[entry] + (a & mask), &off);
 		if (!page)
 			return MLX5_CMD_STAT_BAD_RES_STATE_ERR;
 		len = min3(n, PAGE_SIZE - off, (size_t)(mask + 1 - (a & mask)));
-		p = kmap_local_page(page);
 		if (to_mkey)
-			memcpy(p + off, buf, len);
+			memcpy_to_page(page, off, buf, len);
 		else
-			memcpy(buf, p + off, len);
-		kunmap_local(p);
+			memcpy_from_page(buf, page, off, len);
 		a += len;
 		buf += len;
 		n -= len;

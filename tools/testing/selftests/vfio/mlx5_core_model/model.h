@@ -192,7 +192,7 @@ static inline struct model_pf *model_pf_of(struct mlx5_core_dev *mdev)
 }
 
 /* main.c */
-extern struct pci_driver model_driver;
+bool model_drives(struct pci_dev *pdev);
 struct model_pf *model_pf_of_vf(struct pci_dev *vf);
 
 /* vf.c */

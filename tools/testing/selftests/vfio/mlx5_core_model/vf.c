@@ -108,10 +108,7 @@ int model_sriov_configure(struct pci_dev *pdev, int num_vfs)
 /* A VF of a PF bound to the model right now. */
 static bool model_owns_vf(struct pci_dev *pdev)
 {
-	struct pci_dev *pf = pdev->physfn;
-
-	return pdev->is_virtfn &&
-	       READ_ONCE(pf->dev.driver) == &model_driver.driver;
+	return pdev->is_virtfn && model_drives(pdev->physfn);
 }
 
 /* What the PCI core gave the VF: the PF's vendor, the SR-IOV VF ID. */
