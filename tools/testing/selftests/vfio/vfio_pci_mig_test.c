@@ -678,8 +678,9 @@ TEST_F_TIMEOUT(mig, migrate_stop_copy, 300)
 /*
  * The temporary end of a pre-copy, with the device held still by the
  * script: once initial_bytes and dirty_bytes are both 0, read() fails
- * with ENOMSG.  (The uAPI lets a driver report dirty bytes for an idle
- * device, and so never reach that end: the test says so and goes on.)
+ * with ENOMSG.  (The uAPI would let a driver report dirty bytes for an
+ * idle device forever; ours must not, as a user waiting for the device
+ * to settle would wait for ever.)
  * The precopy-idle hook then changes the device's state: the change
  * shows as dirty_bytes and comes out of the same fd, which polls
  * readable.
@@ -718,7 +719,7 @@ TEST_F_TIMEOUT(mig, precopy_end, 300)
 	}
 	/* A device held still has nothing left to send: ENOMSG. */
 	ASSERT_EQ(0, info.dirty_bytes)
-		TH_LOG("no temporary end: %d rounds past the initial data still report %llu dirty bytes (%zu bytes read)",
+		TH_LOG("no temporary end: %d rounds on, %llu dirty bytes (%zu read)",
 		       rounds - 1, (unsigned long long)info.dirty_bytes, total);
 	printf("# %zu bytes to the temporary end\n", total);
 	errno = 0;

@@ -359,8 +359,12 @@ unsigned int pci_find_cap(const uint8_t *cfg, unsigned int cap_id)
 	return 0;
 }
 
-int vfio_device_feature(int device_fd, uint32_t flags, const void *data,
-			size_t len)
+/*
+ * One VFIO_DEVICE_FEATURE call with @len bytes of payload: sent from @in
+ * if given, copied back to @out on success if given.
+ */
+static int vfio_device_feature_call(int device_fd, uint32_t flags,
+				    const void *in, void *out, size_t len)
 {
 	struct vfio_device_feature *f;
 	int ret;
@@ -370,29 +374,27 @@ int vfio_device_feature(int device_fd, uint32_t flags, const void *data,
 		return -ENOMEM;
 	f->argsz = sizeof(*f) + len;
 	f->flags = flags;
-	if (len)
-		memcpy(f->data, data, len);
+	if (in && len)
+		memcpy(f->data, in, len);
 	ret = ioctl(device_fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
+	if (!ret && out && len)
+		memcpy(out, f->data, len);
 	free(f);
 	return ret;
+}
+
+int vfio_device_feature(int device_fd, uint32_t flags, const void *data,
+			size_t len)
+{
+	return vfio_device_feature_call(device_fd, flags, data, NULL, len);
 }
 
 int vfio_device_feature_get(int device_fd, uint32_t feature, void *data,
 			    size_t len)
 {
-	struct vfio_device_feature *f;
-	int ret;
-
-	f = calloc(1, sizeof(*f) + len);
-	if (!f)
-		return -ENOMEM;
-	f->argsz = sizeof(*f) + len;
-	f->flags = VFIO_DEVICE_FEATURE_GET | feature;
-	ret = ioctl(device_fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
-	if (!ret)
-		memcpy(data, f->data, len);
-	free(f);
-	return ret;
+	return vfio_device_feature_call(device_fd,
+					VFIO_DEVICE_FEATURE_GET | feature,
+					NULL, data, len);
 }
 
 int vfio_mig_state_get(int device_fd, uint32_t *state)
