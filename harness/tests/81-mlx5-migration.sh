@@ -245,6 +245,33 @@ else
 	exec 7>&-
 fi
 
+# A reset while an arc holds the state lock: SUSPEND is left unanswered
+# (the model times it out after cmd_timeout_ms), and the source is reset
+# through sysfs meanwhile.  The PCI core calls reset_done with the device
+# lock held, so the driver must not wait for the arc: the reset returns
+# while the arc still hangs, and whoever releases the state lock applies
+# it, so the failed arc leaves RUNNING rather than ERROR.
+timeout_ms=$(cat "$params/cmd_timeout_ms")
+echo 6000 >"$params/cmd_timeout_ms"
+echo "hang 0x115" >"$dbg/inject"
+VFIO_SELFTESTS_BDF=$vf0 "$prog" hold stop </dev/null \
+	>"$VM_OUT/hold-arc-reset.log" 2>&1 &
+held=$!
+sleep 1
+check "reset of the source through sysfs during a hanging arc" \
+	sh -c "echo 1 >$sys/$vf0/reset"
+check "the reset returned while the arc still hung" \
+	sh -c "! grep -q 'failed:' $VM_OUT/hold-arc-reset.log"
+check "the arc's holder finishes" wait_gone "$held" 60
+show "$VM_OUT/hold-arc-reset.log"
+check "the arc failed with ETIMEDOUT" \
+	grep -q 'running -> stop failed: ETIMEDOUT' "$VM_OUT/hold-arc-reset.log"
+check "the deferred reset left the device RUNNING" \
+	grep -qx '# state after the failed arc: running' \
+	"$VM_OUT/hold-arc-reset.log"
+echo clear >"$dbg/inject"
+echo "$timeout_ms" >"$params/cmd_timeout_ms"
+
 # A user killed in mid-save (PRE_COPY, part of the stream read).
 if hold "$vf0" pre_copy 8192 "$VM_OUT/hold-kill.log" 7; then
 	pass "source held in PRE_COPY"

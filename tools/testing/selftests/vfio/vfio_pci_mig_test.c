@@ -1433,8 +1433,13 @@ static int do_hold(const char *bdf, int argc, char **argv)
 	}
 	ret = vfio_mig_state_set(dev.device_fd, state, &dfd);
 	if (ret) {
-		printf("not ok 1 running -> %s: %s\n",
-		       vfio_mig_state_name(state), strerror(-ret));
+		printf("# running -> %s failed: %s\n",
+		       vfio_mig_state_name(state), strerrorname_np(-ret));
+		/* What a reset that came meanwhile left behind. */
+		ret = vfio_mig_state_get(dev.device_fd, &now);
+		printf("# state after the failed arc: %s\n",
+		       ret ? strerrorname_np(-ret) : vfio_mig_state_name(now));
+		vfio_pci_dev_close(&dev);
 		return 1;
 	}
 	while (dfd >= 0 && is_saving(state) && got < want) {

@@ -20,8 +20,11 @@
  * Chunk mode (migration_in_chunks): a SAVE whose image does not fit the
  * buffer saves as many whole pages as fit and leaves the rest pending;
  * next_required_umem_size says what the following SAVE needs, 0 once
- * nothing is pending.  Without it, an image that does not fit is
- * BAD_PARAM.  Until its last chunk is saved, every SAVE continues the
+ * nothing is pending.  Without it, a whole image that does not fit is
+ * BAD_PARAM, while an incremental one takes the dirty pages that fit and
+ * leaves the others dirty for the next save: a running VF dirties pages
+ * between the QUERY that sized the buffer and the SAVE.  Until its last
+ * chunk is saved, every SAVE continues the
  * same image, whatever its incremental flag: a command cannot say
  * whether it continues an image or starts one.  Only a SAVE with
  * set_track (the start of a pre-copy) and an FLR start afresh, so a
@@ -180,6 +183,23 @@ static void model_select_pages(struct model_vf *vf, bool incremental,
 }
 
 /*
+ * Moves the first @n dirty pages to vf->pending, leaving the others
+ * dirty; vf->lock held.
+ */
+static void model_select_some_dirty(struct model_vf *vf, unsigned long n)
+{
+	unsigned long page;
+
+	bitmap_zero(vf->pending, vf->npages);
+	for_each_set_bit(page, vf->dirty, vf->npages) {
+		if (!n--)
+			break;
+		__set_bit(page, vf->pending);
+		__clear_bit(page, vf->dirty);
+	}
+}
+
+/*
  * Writes the first @n pending pages as an image at the start of @b and
  * takes them off vf->pending; vf->lock held.
  */
@@ -304,6 +324,11 @@ u8 model_image_save(struct model_vf *vf, const void *in, void *out)
 		return st;
 	fit = (b.size - model_image_size(0)) /
 	      (sizeof(__le32) + MODEL_PAGE_SIZE);
+	if (pages > fit && incremental && !model_in_chunks &&
+	    !vf->chunking && fit) {
+		model_select_some_dirty(vf, fit);
+		return model_save_pages(vf, &b, fit, out);
+	}
 	if (pages > fit && (!model_in_chunks || !fit))
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	if (!vf->chunking)
