@@ -3,9 +3,11 @@
 #
 # harness/mlx5-model-symvers.sh - check that the mlx5_core model
 # (tools/testing/selftests/vfio/mlx5_core_model) exports mlx5_core's
-# symbols with the CRCs of the kernel it was built for.  mlx5-vfio-pci,
-# built against that kernel's Module.symvers, would otherwise refuse to
-# load on the model ("disagrees about version of symbol").
+# symbols with the CRCs and export types of the kernel it was built for.
+# mlx5-vfio-pci, built against that kernel's Module.symvers, would
+# otherwise refuse to load on the model ("disagrees about version of
+# symbol"), and a GPL-only export where the kernel's is not would refuse
+# modules the real mlx5_core takes.
 #
 # Usage: harness/mlx5-model-symvers.sh KERNEL-SYMVERS MODEL-SYMVERS
 #
@@ -31,10 +33,10 @@ syms=(mlx5_vf_get_core_dev mlx5_vf_put_core_dev
 	mlx5_core_create_mkey mlx5_core_destroy_mkey
 	mlx5_vport_get_other_func_cap)
 
-# crc_of FILE SYMBOL: the CRC Module.symvers FILE records for SYMBOL of a
-# module called mlx5_core.
+# crc_of FILE SYMBOL: "CRC/EXPORT_TYPE" as Module.symvers FILE records
+# SYMBOL of a module called mlx5_core.
 crc_of() {
-	awk -v s="$2" '$2 == s && $3 ~ /(^|\/)mlx5_core$/ { print $1 }' "$1"
+	awk -v s="$2" '$2 == s && $3 ~ /(^|\/)mlx5_core$/ { print $1 "/" $4 }' "$1"
 }
 
 if ! grep -qE '[[:space:]](drivers/net/ethernet/mellanox/mlx5/core/)?mlx5_core[[:space:]]' "$kernel"; then
@@ -50,5 +52,6 @@ for s in "${syms[@]}"; do
 		bad=1
 	fi
 done
-[ "$bad" -eq 0 ] && echo "mlx5-model-symvers: ${#syms[@]} CRCs equal to the kernel's"
+[ "$bad" -eq 0 ] &&
+	echo "mlx5-model-symvers: ${#syms[@]} CRCs and export types equal to the kernel's"
 exit "$bad"
