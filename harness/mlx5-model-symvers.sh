@@ -31,7 +31,12 @@ syms=(mlx5_vf_get_core_dev mlx5_vf_put_core_dev
 	mlx5_cmd_exec mlx5_cmd_exec_cb mlx5_cmd_init_async_ctx
 	mlx5_cmd_cleanup_async_ctx mlx5_core_alloc_pd mlx5_core_dealloc_pd
 	mlx5_core_create_mkey mlx5_core_destroy_mkey
-	mlx5_vport_get_other_func_cap)
+	mlx5_vport_get_other_func_cap
+	mlx5_frag_buf_alloc_node mlx5_frag_buf_free mlx5_fill_page_frag_array
+	mlx5_db_alloc_node mlx5_db_free
+	mlx5_get_uars_page mlx5_put_uars_page
+	mlx5_eq_notifier_register mlx5_eq_notifier_unregister
+	mlx5_comp_eqn_get mlx5_comp_vector_get_cpu)
 
 # crc_of FILE SYMBOL: "CRC/EXPORT_TYPE" as Module.symvers FILE records
 # SYMBOL of a module called mlx5_core.

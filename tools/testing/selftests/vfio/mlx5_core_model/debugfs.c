@@ -16,7 +16,9 @@
  *                 truncate             the next SAVE reports an
  *                                      actual_image_size one byte short
  *                 clear                disarms everything
- *   resources   read: PDs and mkeys the PF's user holds
+ *   resources   read: what the PF's user holds, "NAME N" lines: mkeys,
+ *               frag_bufs, dbs, uars, eq_notifiers; all 0 once a driver
+ *               let go
  *   vf<N>/migration
  *               read: the VHCA's migration state (running,
  *               initiator_suspended, suspended), tracking on/off, whether
@@ -131,6 +133,10 @@ static int model_resources_show(struct seq_file *s, void *unused)
 	struct model_pf *pf = s->private;
 
 	seq_printf(s, "mkeys %u\n", model_mkey_count(pf));
+	seq_printf(s, "frag_bufs %d\n", atomic_read(&pf->n_frag_bufs));
+	seq_printf(s, "dbs %d\n", atomic_read(&pf->n_dbs));
+	seq_printf(s, "uars %u\n", model_uar_count(pf));
+	seq_printf(s, "eq_notifiers %u\n", model_eq_nb_count(pf));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(model_resources);

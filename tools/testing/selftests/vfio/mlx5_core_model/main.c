@@ -120,6 +120,8 @@ static void model_mdev_init(struct model_pf *pf, struct pci_dev *pdev)
 	pf->inject.fail_opcode = -1;
 	pf->inject.hang_opcode = -1;
 	model_res_init(pf);
+	model_dma_init(pf);
+	model_eq_init(pf);
 }
 
 static int model_pci_setup(struct pci_dev *pdev)
@@ -174,6 +176,8 @@ err_wq:
 err_caps:
 	model_caps_free(&pf->mdev);
 err_free:
+	model_eq_destroy(pf);
+	model_dma_destroy(pf);
 	model_res_destroy(pf);
 	kfree(pf);
 	return ret;
@@ -191,6 +195,8 @@ static void model_remove(struct pci_dev *pdev)
 	destroy_workqueue(pf->wq);
 	model_debugfs_pf_remove(pf);
 	model_vfs_free(pf);
+	model_eq_destroy(pf);
+	model_dma_destroy(pf);
 	model_res_destroy(pf);
 	model_caps_free(&pf->mdev);
 	mutex_destroy(&pf->mdev.intf_state_mutex);

@@ -18,8 +18,6 @@
 
 #include "model.h"
 
-#define MODEL_RES_MAX	0xffffff	/* PD numbers and mkey indexes: 24 bits */
-
 struct model_mkey {
 	u8 key;
 	u32 pd;

@@ -20,6 +20,9 @@
  *   image.c    SAVE and LOAD of the state as an image in an mkey
  *   mkey.c     protection domains, memory keys, DMA to image buffers
  *   cmd.c      command dispatch, statuses, async commands
+ *   dma.c      frag buffers, doorbell records, UAR pages, and the registry
+ *              that turns a DMA address a queue names into memory
+ *   eq.c       completion vectors, async event notifiers
  *   debugfs.c  observation and fault injection
  *   exp_*.c    the exported mlx5_core symbols (see Kbuild)
  */
@@ -43,6 +46,9 @@
 /* What the VFs report to the PCI core: a ConnectX-6 Dx VF. */
 #define MODEL_VF_VENDOR		PCI_VENDOR_ID_MELLANOX
 #define MODEL_VF_DEVICE		0x101e
+
+/* Object numbers (PDs, mkeys, CQs, QPs, UARs) are 24 bits. */
+#define MODEL_RES_MAX		0xffffff
 
 /* The unit of dirtying and of images, whatever the host's PAGE_SIZE. */
 #define MODEL_PAGE_SHIFT	12
@@ -142,6 +148,14 @@ struct model_inject {
 	bool truncate_image;
 };
 
+/* A queue's buffer: the kernel address of each of its pages. */
+struct model_qbuf {
+	u64 *dma;
+	void **va;
+	unsigned int npages;
+	unsigned int shift;
+};
+
 /**
  * struct model_pf - the PF and what the model's "firmware" keeps for it
  * @mdev: what mlx5_vf_get_core_dev() hands out (first, so that the two
@@ -159,6 +173,12 @@ struct model_inject {
  * @res_lock: protects @pds, @mkeys and every mkey's contents
  * @pds: protection domain numbers
  * @mkeys: mkey index -> struct model_mkey
+ * @dma_lock: protects @dma_chunks
+ * @dma_chunks: the DMA memory handed out (frag buffer pages, doorbells)
+ * @uars: UAR index -> struct mlx5_uars_page; has its own lock
+ * @eq_nbs: registered struct mlx5_nb; has its own lock, read under RCU
+ * @n_frag_bufs: frag buffers allocated and not freed
+ * @n_dbs: doorbell records allocated and not freed
  * @inject_lock: protects @inject (taken in any context but hardirq)
  * @inject: faults armed through debugfs
  * @dbg: debugfs directory
@@ -179,6 +199,13 @@ struct model_pf {
 	struct mutex res_lock;		/* @pds, @mkeys, mkey contents */
 	struct ida pds;
 	struct xarray mkeys;
+
+	spinlock_t dma_lock;		/* @dma_chunks */
+	struct list_head dma_chunks;
+	struct xarray uars;
+	struct xarray eq_nbs;
+	atomic_t n_frag_bufs;
+	atomic_t n_dbs;
 
 	spinlock_t inject_lock;	/* @inject; _bh, any context */
 	struct model_inject inject;
@@ -234,6 +261,25 @@ u8 model_cmd_create_mkey(struct model_pf *pf, const void *in, int inlen,
 			 void *out);
 u8 model_cmd_destroy_mkey(struct model_pf *pf, const void *in);
 unsigned int model_mkey_count(struct model_pf *pf);
+
+/* dma.c */
+void model_dma_init(struct model_pf *pf);
+void model_dma_destroy(struct model_pf *pf);
+void *model_dma_hold(struct model_pf *pf, u64 dma, u64 len);
+void model_dma_put(struct model_pf *pf, u64 dma);
+u8 model_qbuf_map(struct model_pf *pf, struct model_qbuf *q,
+		  const __be64 *pas, unsigned int npages, unsigned int shift);
+void model_qbuf_unmap(struct model_pf *pf, struct model_qbuf *q);
+void *model_qbuf_at(struct model_qbuf *q, size_t off);
+bool model_uar_exists(struct model_pf *pf, u32 index);
+unsigned int model_uar_count(struct model_pf *pf);
+
+/* eq.c */
+void model_eq_init(struct model_pf *pf);
+void model_eq_destroy(struct model_pf *pf);
+void model_eq_object_change(struct model_pf *pf, u16 type, u32 id);
+bool model_comp_eqn_valid(u32 eqn);
+unsigned int model_eq_nb_count(struct model_pf *pf);
 
 /* cmd.c */
 int model_status_to_errno(u8 status);

@@ -11,6 +11,10 @@
 struct mlx5_core_dev;
 struct mlx5_async_ctx;
 struct mlx5_async_work;
+struct mlx5_db;
+struct mlx5_frag_buf;
+struct mlx5_nb;
+struct mlx5_uars_page;
 struct notifier_block;
 struct pci_dev;
 
@@ -39,5 +43,20 @@ int model_destroy_mkey(struct mlx5_core_dev *mdev, u32 mkey);
 
 int model_other_func_cap(struct mlx5_core_dev *mdev, u16 vport, void *out,
 			 u16 opmod);
+
+int model_frag_buf_alloc(struct mlx5_core_dev *mdev, int size,
+			 struct mlx5_frag_buf *buf, int node);
+void model_frag_buf_free(struct mlx5_core_dev *mdev,
+			 struct mlx5_frag_buf *buf);
+void model_fill_pas(struct mlx5_frag_buf *buf, __be64 *pas);
+int model_db_alloc(struct mlx5_core_dev *mdev, struct mlx5_db *db, int node);
+void model_db_free(struct mlx5_core_dev *mdev, struct mlx5_db *db);
+struct mlx5_uars_page *model_uars_get(struct mlx5_core_dev *mdev);
+void model_uars_put(struct mlx5_core_dev *mdev, struct mlx5_uars_page *up);
+
+int model_eq_nb_register(struct mlx5_core_dev *mdev, struct mlx5_nb *nb);
+int model_eq_nb_unregister(struct mlx5_core_dev *mdev, struct mlx5_nb *nb);
+int model_comp_eqn(struct mlx5_core_dev *mdev, u16 vecidx, int *eqn);
+int model_comp_cpu(struct mlx5_core_dev *mdev, int vector);
 
 #endif /* _MLX5_MODEL_API_H */
