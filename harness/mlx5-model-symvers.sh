@@ -32,6 +32,7 @@ syms=(mlx5_vf_get_core_dev mlx5_vf_put_core_dev
 	mlx5_cmd_cleanup_async_ctx mlx5_core_alloc_pd mlx5_core_dealloc_pd
 	mlx5_core_create_mkey mlx5_core_destroy_mkey
 	mlx5_vport_get_other_func_cap
+	mlx5_core_create_cq mlx5_core_destroy_cq
 	mlx5_frag_buf_alloc_node mlx5_frag_buf_free mlx5_fill_page_frag_array
 	mlx5_db_alloc_node mlx5_db_free
 	mlx5_get_uars_page mlx5_put_uars_page

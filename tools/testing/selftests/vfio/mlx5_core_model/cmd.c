@@ -153,6 +153,10 @@ struct model_cmd_size {
 
 #define MODEL_CMD(op, name) \
 	{ op, MLX5_ST_SZ_BYTES(name##_in), MLX5_ST_SZ_BYTES(name##_out) }
+/* General objects: the header here, each type's layout where it is used. */
+#define MODEL_OBJ_CMD(op) \
+	{ op, MLX5_ST_SZ_BYTES(general_obj_in_cmd_hdr), \
+	  MLX5_ST_SZ_BYTES(general_obj_out_cmd_hdr) }
 
 static const struct model_cmd_size model_cmds[] = {
 	MODEL_CMD(MLX5_CMD_OP_QUERY_HCA_CAP, query_hca_cap),
@@ -166,6 +170,17 @@ static const struct model_cmd_size model_cmds[] = {
 	MODEL_CMD(MLX5_CMD_OP_DESTROY_MKEY, destroy_mkey),
 	MODEL_CMD(MLX5_CMD_OP_ALLOC_PD, alloc_pd),
 	MODEL_CMD(MLX5_CMD_OP_DEALLOC_PD, dealloc_pd),
+	MODEL_CMD(MLX5_CMD_OP_CREATE_CQ, create_cq),
+	MODEL_CMD(MLX5_CMD_OP_DESTROY_CQ, destroy_cq),
+	MODEL_CMD(MLX5_CMD_OP_CREATE_QP, create_qp),
+	MODEL_CMD(MLX5_CMD_OP_DESTROY_QP, destroy_qp),
+	MODEL_CMD(MLX5_CMD_OP_RST2INIT_QP, rst2init_qp),
+	MODEL_CMD(MLX5_CMD_OP_INIT2RTR_QP, init2rtr_qp),
+	MODEL_CMD(MLX5_CMD_OP_RTR2RTS_QP, rtr2rts_qp),
+	MODEL_OBJ_CMD(MLX5_CMD_OP_CREATE_GENERAL_OBJECT),
+	MODEL_OBJ_CMD(MLX5_CMD_OP_MODIFY_GENERAL_OBJECT),
+	MODEL_OBJ_CMD(MLX5_CMD_OP_QUERY_GENERAL_OBJECT),
+	MODEL_OBJ_CMD(MLX5_CMD_OP_DESTROY_GENERAL_OBJECT),
 };
 
 static u8 model_check_sizes(u16 opcode, int in_size, int out_size)
@@ -184,8 +199,41 @@ static u8 model_check_sizes(u16 opcode, int in_size, int out_size)
 	return MLX5_CMD_STAT_BAD_OP_ERR;
 }
 
+/* Page tracking's commands, or BAD_OP. */
+static u8 model_track_dispatch(struct model_pf *pf, u16 opcode,
+			       const void *in, int in_size, void *out,
+			       int out_size, struct mlx5_core_cq *cq)
+{
+	switch (opcode) {
+	case MLX5_CMD_OP_CREATE_CQ:
+		return model_cmd_create_cq(pf, in, in_size, out, cq);
+	case MLX5_CMD_OP_DESTROY_CQ:
+		return model_cmd_destroy_cq(pf, in);
+	case MLX5_CMD_OP_CREATE_QP:
+		return model_cmd_create_qp(pf, in, in_size, out);
+	case MLX5_CMD_OP_DESTROY_QP:
+		return model_cmd_destroy_qp(pf, in);
+	case MLX5_CMD_OP_RST2INIT_QP:
+	case MLX5_CMD_OP_INIT2RTR_QP:
+	case MLX5_CMD_OP_RTR2RTS_QP:
+		return model_cmd_qp_arc(pf, opcode, in);
+	case MLX5_CMD_OP_CREATE_GENERAL_OBJECT:
+	case MLX5_CMD_OP_MODIFY_GENERAL_OBJECT:
+	case MLX5_CMD_OP_QUERY_GENERAL_OBJECT:
+	case MLX5_CMD_OP_DESTROY_GENERAL_OBJECT:
+		return model_cmd_general_obj(pf, opcode, in, in_size, out,
+					     out_size);
+	}
+	return MLX5_CMD_STAT_BAD_OP_ERR;
+}
+
+/*
+ * @cq is the CQ mlx5_core_create_cq() creates (its completion events go
+ * there), NULL for every other command.
+ */
 static u8 model_dispatch(struct model_pf *pf, u16 opcode, const void *in,
-			 int in_size, void *out)
+			 int in_size, void *out, int out_size,
+			 struct mlx5_core_cq *cq)
 {
 	switch (opcode) {
 	case MLX5_CMD_OP_QUERY_HCA_CAP:
@@ -198,8 +246,15 @@ static u8 model_dispatch(struct model_pf *pf, u16 opcode, const void *in,
 		return model_cmd_alloc_pd(pf, out);
 	case MLX5_CMD_OP_DEALLOC_PD:
 		return model_cmd_dealloc_pd(pf, in);
+	case MLX5_CMD_OP_SUSPEND_VHCA:
+	case MLX5_CMD_OP_RESUME_VHCA:
+	case MLX5_CMD_OP_QUERY_VHCA_MIGRATION_STATE:
+	case MLX5_CMD_OP_SAVE_VHCA_STATE:
+	case MLX5_CMD_OP_LOAD_VHCA_STATE:
+		return model_vhca_cmd(pf, opcode, in, out);
 	}
-	return model_vhca_cmd(pf, opcode, in, out);
+	return model_track_dispatch(pf, opcode, in, in_size, out, out_size,
+				    cq);
 }
 
 /* A fault armed through debugfs for @opcode: its status, or OK. */
@@ -229,8 +284,8 @@ static bool model_injected_hang(struct model_pf *pf, u16 opcode)
 	return hang;
 }
 
-int model_cmd_exec(struct mlx5_core_dev *mdev, void *in, int in_size,
-		   void *out, int out_size)
+int model_cmd_run(struct mlx5_core_dev *mdev, void *in, int in_size,
+		  void *out, int out_size, struct mlx5_core_cq *cq)
 {
 	struct model_pf *pf = model_pf_of(mdev);
 	u16 opcode;
@@ -250,13 +305,20 @@ int model_cmd_exec(struct mlx5_core_dev *mdev, void *in, int in_size,
 	if (!st)
 		st = model_injected_failure(pf, opcode);
 	if (!st)
-		st = model_dispatch(pf, opcode, in, in_size, out);
+		st = model_dispatch(pf, opcode, in, in_size, out, out_size,
+				    cq);
 	if (st) {
 		memset(out, 0, out_size);
 		MLX5_SET(alloc_pd_out, out, status, st);
 		MLX5_SET(alloc_pd_out, out, syndrome, MODEL_SYNDROME(opcode));
 	}
 	return model_status_to_errno(st);
+}
+
+int model_cmd_exec(struct mlx5_core_dev *mdev, void *in, int in_size,
+		   void *out, int out_size)
+{
+	return model_cmd_run(mdev, in, in_size, out, out_size, NULL);
 }
 
 int model_other_func_cap(struct mlx5_core_dev *mdev, u16 vport, void *out,

@@ -15,10 +15,18 @@
  *                                      flipped (LOAD then refuses it)
  *                 truncate             the next SAVE reports an
  *                                      actual_image_size one byte short
+ *                 track_fail_after N   the page tracking report running
+ *                                      or next sends N messages, then one
+ *                                      whose CQE says ERROR
+ *                 track_error          not armed but done at once: every
+ *                                      tracker of the PF goes to ERROR
+ *                                      and raises OBJECT_CHANGE
  *                 clear                disarms everything
- *   resources   read: what the PF's user holds, "NAME N" lines: mkeys,
- *               frag_bufs, dbs, uars, eq_notifiers; all 0 once a driver
- *               let go
+ *               The opcodes of "fail" and "hang" include CREATE_CQ,
+ *               CREATE_QP, the QP arcs and the general object commands.
+ *   resources   read: mkeys, and the page tracking objects the PF's user
+ *               holds ("NAME N" lines: cqs, qps, trackers, frag_bufs,
+ *               dbs, uars, eq_notifiers); all 0 once a driver let go
  *   vf<N>/migration
  *               read: the VHCA's migration state (running,
  *               initiator_suspended, suspended), tracking on/off, whether
@@ -26,6 +34,15 @@
  *   vf<N>/state read: "crc32 0x%08x size N", a digest of the VF's state;
  *               write a page number: that page gets new content (and is
  *               dirty if tracking is armed)
+ *   vf<N>/dma_write
+ *               write "IOVA LEN" (each strtoull base 0, LEN 1 to 2^32):
+ *               the VF writes those bytes by DMA, every tracker of it
+ *               records the pages in its ranges; EINVAL for anything
+ *               else, ENODEV if the VF is not enabled
+ *   vf<N>/tracker
+ *               read: one line per tracker of the VF, "id N state
+ *               TRACKING|REPORTING|ERROR page_shift P ranges R dirty D
+ *               reports K" (D pages dirty now, K reports requested)
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -62,6 +79,8 @@ static int model_inject_show(struct seq_file *s, void *unused)
 		seq_puts(s, "corrupt\n");
 	if (inj.truncate_image)
 		seq_puts(s, "truncate\n");
+	if (inj.track_fail_after >= 0)
+		seq_printf(s, "track_fail_after %d\n", inj.track_fail_after);
 	return 0;
 }
 
@@ -69,10 +88,10 @@ static int model_inject_show(struct seq_file *s, void *unused)
 static bool model_inject_parse(const char *line, struct model_inject *inj)
 {
 	unsigned int op, status;
-	char word[16];
+	char word[24];
 	int n;
 
-	n = sscanf(line, "%15s %i %i", word, &op, &status);
+	n = sscanf(line, "%23s %i %i", word, &op, &status);
 	if (n == 3 && !strcmp(word, "fail") && op <= 0xffff && status &&
 	    status <= 0xff) {
 		inj->fail_opcode = op;
@@ -83,9 +102,13 @@ static bool model_inject_parse(const char *line, struct model_inject *inj)
 		inj->corrupt_image = true;
 	} else if (n == 1 && !strcmp(word, "truncate")) {
 		inj->truncate_image = true;
+	} else if (n == 2 && !strcmp(word, "track_fail_after") &&
+		   op <= INT_MAX) {
+		inj->track_fail_after = op;
 	} else if (n == 1 && !strcmp(word, "clear")) {
 		*inj = (struct model_inject){ .fail_opcode = -1,
-					      .hang_opcode = -1 };
+					      .hang_opcode = -1,
+					      .track_fail_after = -1 };
 	} else {
 		return false;
 	}
@@ -105,6 +128,10 @@ static ssize_t model_inject_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(line, ubuf, len))
 		return -EFAULT;
 	line[len] = '\0';
+	if (sysfs_streq(line, "track_error")) {
+		model_track_fail_all(pf, 0);
+		return len;
+	}
 	spin_lock_bh(&pf->inject_lock);
 	inj = pf->inject;
 	ok = model_inject_parse(line, &inj);
@@ -133,6 +160,9 @@ static int model_resources_show(struct seq_file *s, void *unused)
 	struct model_pf *pf = s->private;
 
 	seq_printf(s, "mkeys %u\n", model_mkey_count(pf));
+	seq_printf(s, "cqs %u\n", model_cq_count(pf));
+	seq_printf(s, "qps %u\n", model_qp_count(pf));
+	seq_printf(s, "trackers %u\n", model_track_count(pf));
 	seq_printf(s, "frag_bufs %d\n", atomic_read(&pf->n_frag_bufs));
 	seq_printf(s, "dbs %d\n", atomic_read(&pf->n_dbs));
 	seq_printf(s, "uars %u\n", model_uar_count(pf));
@@ -227,6 +257,62 @@ static const struct file_operations model_state_fops = {
 	.release = single_release,
 };
 
+/* "IOVA LEN": two numbers, LEN at least 1 and at most 2^32. */
+static int model_dma_write_parse(const char *line, u64 *iova, u64 *len)
+{
+	char a[24], b[24];
+	int n;
+
+	if (sscanf(line, "%23s %23s %n", a, b, &n) != 2 || line[n])
+		return -EINVAL;
+	if (kstrtoull(a, 0, iova) || kstrtoull(b, 0, len) || !*len ||
+	    *len > BIT_ULL(32) || *iova + *len < *iova)
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t model_dma_write_write(struct file *file,
+				     const char __user *ubuf, size_t len,
+				     loff_t *ppos)
+{
+	struct model_vf *vf = file_inode(file)->i_private;
+	char line[64];
+	u64 iova, n;
+	bool enabled;
+	int ret;
+
+	if (len >= sizeof(line))
+		return -EINVAL;
+	if (copy_from_user(line, ubuf, len))
+		return -EFAULT;
+	line[len] = '\0';
+	ret = model_dma_write_parse(line, &iova, &n);
+	if (ret)
+		return ret;
+	model_vhca_lock(vf);
+	enabled = vf->enabled;
+	mutex_unlock(&vf->lock);
+	if (!enabled)
+		return -ENODEV;
+	ret = model_track_dma_write(vf->pf, vf->vhca_id, iova, n);
+	return ret ?: len;
+}
+
+static const struct file_operations model_dma_write_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = model_dma_write_write,
+};
+
+static int model_tracker_show(struct seq_file *s, void *unused)
+{
+	struct model_vf *vf = s->private;
+
+	model_track_show(vf->pf, vf->vhca_id, s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(model_tracker);
+
 void model_debugfs_vf_add(struct model_vf *vf)
 {
 	char name[16];
@@ -236,6 +322,10 @@ void model_debugfs_vf_add(struct model_vf *vf)
 	debugfs_create_file("migration", 0400, vf->dbg, vf,
 			    &model_migration_fops);
 	debugfs_create_file("state", 0600, vf->dbg, vf, &model_state_fops);
+	debugfs_create_file("dma_write", 0200, vf->dbg, vf,
+			    &model_dma_write_fops);
+	debugfs_create_file("tracker", 0400, vf->dbg, vf,
+			    &model_tracker_fops);
 }
 
 void model_debugfs_vf_remove(struct model_vf *vf)

@@ -54,6 +54,16 @@ module_param_named(cmd_timeout_ms, model_cmd_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(cmd_timeout_ms,
 		 "how long an unanswered command takes to time out (default 2000)");
 
+unsigned int model_track_max_ranges = 4;
+module_param_named(track_max_ranges, model_track_max_ranges, uint, 0644);
+MODULE_PARM_DESC(track_max_ranges,
+		 "capability: ranges one page tracker takes, 1-255 (default 4; read when a PF binds)");
+
+bool model_tracking_caps = true;
+module_param_named(tracking_caps, model_tracking_caps, bool, 0644);
+MODULE_PARM_DESC(tracking_caps,
+		 "capability: adv_virtualization, page tracking (default on; read when a PF binds)");
+
 static struct pci_driver model_driver;
 
 /* Returns the model's PF of @vf, or NULL if the PF is not bound to it. */
@@ -67,22 +77,44 @@ struct model_pf *model_pf_of_vf(struct pci_dev *vf)
 	return IS_ERR(pf) ? NULL : pf;
 }
 
+/* Page tracking's limits; the table is there even when not advertised. */
+static void model_caps_adv(struct mlx5_hca_cap *adv)
+{
+	void *c = adv->cur;
+
+	MLX5_SET(adv_virtualization_cap, c, pg_track_log_max_num, 2);
+	MLX5_SET(adv_virtualization_cap, c, pg_track_max_num_range,
+		 clamp(model_track_max_ranges, 1U, 255U));
+	MLX5_SET(adv_virtualization_cap, c, pg_track_log_min_addr_space, 12);
+	MLX5_SET(adv_virtualization_cap, c, pg_track_log_max_addr_space, 48);
+	MLX5_SET(adv_virtualization_cap, c, pg_track_log_min_msg_size, 12);
+	MLX5_SET(adv_virtualization_cap, c, pg_track_log_max_msg_size, 21);
+	MLX5_SET(adv_virtualization_cap, c, pg_track_log_min_page_size, 12);
+	MLX5_SET(adv_virtualization_cap, c, pg_track_log_max_page_size, 30);
+	memcpy(adv->max, adv->cur, sizeof(adv->max));
+}
+
 /*
- * The capabilities the variant reads through MLX5_CAP_GEN() and
- * MLX5_CAP_GEN_2(); everything else stays zero, "not supported".
+ * The capabilities the variant reads through MLX5_CAP_GEN(),
+ * MLX5_CAP_GEN_2() and MLX5_CAP_ADV_VIRTUALIZATION(); everything else
+ * stays zero, "not supported".
  */
 static int model_caps_init(struct mlx5_core_dev *mdev)
 {
-	struct mlx5_hca_cap *gen, *gen2;
+	struct mlx5_hca_cap *gen, *gen2, *adv;
 
 	gen = kzalloc(sizeof(*gen), GFP_KERNEL);
 	gen2 = kzalloc(sizeof(*gen2), GFP_KERNEL);
-	if (!gen || !gen2) {
+	adv = kzalloc(sizeof(*adv), GFP_KERNEL);
+	if (!gen || !gen2 || !adv) {
 		kfree(gen);
 		kfree(gen2);
+		kfree(adv);
 		return -ENOMEM;
 	}
 	MLX5_SET(cmd_hca_cap, gen->cur, migration, 1);
+	MLX5_SET(cmd_hca_cap, gen->cur, adv_virtualization,
+		 model_tracking_caps);
 	MLX5_SET(cmd_hca_cap, gen->cur, vhca_id, 0);
 	MLX5_SET(cmd_hca_cap_2, gen2->cur, migration_multi_load,
 		 model_multi_load);
@@ -94,6 +126,8 @@ static int model_caps_init(struct mlx5_core_dev *mdev)
 	memcpy(gen2->max, gen2->cur, sizeof(gen2->max));
 	mdev->caps.hca[MLX5_CAP_GENERAL] = gen;
 	mdev->caps.hca[MLX5_CAP_GENERAL_2] = gen2;
+	model_caps_adv(adv);
+	mdev->caps.hca[MLX5_CAP_ADV_VIRTUALIZATION] = adv;
 	return 0;
 }
 
@@ -101,6 +135,7 @@ static void model_caps_free(struct mlx5_core_dev *mdev)
 {
 	kfree(mdev->caps.hca[MLX5_CAP_GENERAL]);
 	kfree(mdev->caps.hca[MLX5_CAP_GENERAL_2]);
+	kfree(mdev->caps.hca[MLX5_CAP_ADV_VIRTUALIZATION]);
 }
 
 static void model_mdev_init(struct model_pf *pf, struct pci_dev *pdev)
@@ -119,9 +154,11 @@ static void model_mdev_init(struct model_pf *pf, struct pci_dev *pdev)
 	spin_lock_init(&pf->inject_lock);
 	pf->inject.fail_opcode = -1;
 	pf->inject.hang_opcode = -1;
+	pf->inject.track_fail_after = -1;
 	model_res_init(pf);
 	model_dma_init(pf);
 	model_eq_init(pf);
+	model_track_init(pf);
 }
 
 static int model_pci_setup(struct pci_dev *pdev)
@@ -176,6 +213,7 @@ err_wq:
 err_caps:
 	model_caps_free(&pf->mdev);
 err_free:
+	model_track_destroy(pf);
 	model_eq_destroy(pf);
 	model_dma_destroy(pf);
 	model_res_destroy(pf);
@@ -192,6 +230,8 @@ static void model_remove(struct pci_dev *pdev)
 	model_sriov_configure(pdev, 0);
 	if (!refcount_dec_and_test(&pf->users))
 		wait_for_completion(&pf->unused);
+	/* Its queues' work runs on @wq: they go first. */
+	model_track_destroy(pf);
 	destroy_workqueue(pf->wq);
 	model_debugfs_pf_remove(pf);
 	model_vfs_free(pf);

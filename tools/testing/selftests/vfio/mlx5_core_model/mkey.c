@@ -86,6 +86,17 @@ static bool model_pd_exists(struct model_pf *pf, u32 pd)
 	return false;
 }
 
+/* Does PD @pd exist?  For the commands that name one. */
+bool model_pd_valid(struct model_pf *pf, u32 pd)
+{
+	bool ok;
+
+	mutex_lock(&pf->res_lock);
+	ok = pd && model_pd_exists(pf, pd);
+	mutex_unlock(&pf->res_lock);
+	return ok;
+}
+
 u8 model_cmd_dealloc_pd(struct model_pf *pf, const void *in)
 {
 	u32 pd = MLX5_GET(dealloc_pd_in, in, pd);

@@ -23,6 +23,10 @@
  *   dma.c      frag buffers, doorbell records, UAR pages, and the registry
  *              that turns a DMA address a queue names into memory
  *   eq.c       completion vectors, async event notifiers
+ *   cq.c       completion queues: CQEs, arming, completion events
+ *   qp.c       queue pairs: the receive side page tracking reports into
+ *   track.c    PAGE_TRACK objects and the dirty pages they record
+ *   report.c   the reporting engine: dirty pages as messages and CQEs
  *   debugfs.c  observation and fault injection
  *   exp_*.c    the exported mlx5_core symbols (see Kbuild)
  */
@@ -63,6 +67,8 @@ extern bool model_in_chunks;
 extern unsigned int model_chunk_size;
 extern unsigned int model_async_delay_ms;
 extern unsigned int model_cmd_timeout_ms;
+extern unsigned int model_track_max_ranges;
+extern bool model_tracking_caps;
 
 enum model_mig_state {
 	MODEL_RUNNING,
@@ -146,6 +152,7 @@ struct model_inject {
 	int hang_opcode;	/* -1: none */
 	bool corrupt_image;
 	bool truncate_image;
+	int track_fail_after;	/* -1: none */
 };
 
 /* A queue's buffer: the kernel address of each of its pages. */
@@ -173,7 +180,12 @@ struct model_qbuf {
  * @res_lock: protects @pds, @mkeys and every mkey's contents
  * @pds: protection domain numbers
  * @mkeys: mkey index -> struct model_mkey
- * @dma_lock: protects @dma_chunks
+ * @trk_lock: protects @cqs, @qps, @trackers and the objects in them
+ *	(see track.h); taken before @res_lock, @inject_lock and a VF's lock
+ * @cqs: CQ number -> struct model_cq
+ * @qps: QP number -> struct model_qp
+ * @trackers: PAGE_TRACK obj_id -> struct model_tracker
+ * @dma_lock: protects @dma_chunks (a spinlock: taken under @trk_lock)
  * @dma_chunks: the DMA memory handed out (frag buffer pages, doorbells)
  * @uars: UAR index -> struct mlx5_uars_page; has its own lock
  * @eq_nbs: registered struct mlx5_nb; has its own lock, read under RCU
@@ -199,6 +211,11 @@ struct model_pf {
 	struct mutex res_lock;		/* @pds, @mkeys, mkey contents */
 	struct ida pds;
 	struct xarray mkeys;
+
+	struct mutex trk_lock;		/* see @trk_lock above */
+	struct xarray cqs;
+	struct xarray qps;
+	struct xarray trackers;
 
 	spinlock_t dma_lock;		/* @dma_chunks */
 	struct list_head dma_chunks;
@@ -261,6 +278,7 @@ u8 model_cmd_create_mkey(struct model_pf *pf, const void *in, int inlen,
 			 void *out);
 u8 model_cmd_destroy_mkey(struct model_pf *pf, const void *in);
 unsigned int model_mkey_count(struct model_pf *pf);
+bool model_pd_valid(struct model_pf *pf, u32 pd);
 
 /* dma.c */
 void model_dma_init(struct model_pf *pf);
@@ -280,6 +298,36 @@ void model_eq_destroy(struct model_pf *pf);
 void model_eq_object_change(struct model_pf *pf, u16 type, u32 id);
 bool model_comp_eqn_valid(u32 eqn);
 unsigned int model_eq_nb_count(struct model_pf *pf);
+
+/* cq.c */
+u8 model_cmd_create_cq(struct model_pf *pf, const void *in, int inlen,
+		       void *out, struct mlx5_core_cq *core);
+u8 model_cmd_destroy_cq(struct model_pf *pf, const void *in);
+void model_cqs_destroy(struct model_pf *pf);
+unsigned int model_cq_count(struct model_pf *pf);
+
+/* qp.c */
+u8 model_cmd_create_qp(struct model_pf *pf, const void *in, int inlen,
+		       void *out);
+u8 model_cmd_destroy_qp(struct model_pf *pf, const void *in);
+u8 model_cmd_qp_arc(struct model_pf *pf, u16 opcode, const void *in);
+void model_qps_destroy(struct model_pf *pf);
+unsigned int model_qp_count(struct model_pf *pf);
+
+/* track.c */
+struct seq_file;
+struct model_tracker;
+void model_track_init(struct model_pf *pf);
+void model_track_destroy(struct model_pf *pf);
+u8 model_cmd_general_obj(struct model_pf *pf, u16 opcode, const void *in,
+			 int inlen, void *out, int outlen);
+u64 model_dirty_take(struct model_tracker *trk, u64 from, u64 end,
+		     bool clear);
+int model_track_dma_write(struct model_pf *pf, u16 vhca_id, u64 iova,
+			  u64 len);
+void model_track_fail_all(struct model_pf *pf, u16 vhca_id);
+void model_track_show(struct model_pf *pf, u16 vhca_id, struct seq_file *s);
+unsigned int model_track_count(struct model_pf *pf);
 
 /* cmd.c */
 int model_status_to_errno(u8 status);

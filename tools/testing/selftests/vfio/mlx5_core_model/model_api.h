@@ -11,6 +11,7 @@
 struct mlx5_core_dev;
 struct mlx5_async_ctx;
 struct mlx5_async_work;
+struct mlx5_core_cq;
 struct mlx5_db;
 struct mlx5_frag_buf;
 struct mlx5_nb;
@@ -20,6 +21,8 @@ struct pci_dev;
 
 int model_cmd_exec(struct mlx5_core_dev *mdev, void *in, int in_size,
 		   void *out, int out_size);
+int model_cmd_run(struct mlx5_core_dev *mdev, void *in, int in_size,
+		  void *out, int out_size, struct mlx5_core_cq *cq);
 void model_async_ctx_init(struct mlx5_core_dev *mdev,
 			  struct mlx5_async_ctx *ctx);
 void model_async_ctx_cleanup(struct mlx5_async_ctx *ctx);
@@ -43,6 +46,10 @@ int model_destroy_mkey(struct mlx5_core_dev *mdev, u32 mkey);
 
 int model_other_func_cap(struct mlx5_core_dev *mdev, u16 vport, void *out,
 			 u16 opmod);
+
+int model_create_cq(struct mlx5_core_dev *mdev, struct mlx5_core_cq *cq,
+		    u32 *in, int inlen, u32 *out, int outlen);
+int model_destroy_cq(struct mlx5_core_dev *mdev, struct mlx5_core_cq *cq);
 
 int model_frag_buf_alloc(struct mlx5_core_dev *mdev, int size,
 			 struct mlx5_frag_buf *buf, int node);

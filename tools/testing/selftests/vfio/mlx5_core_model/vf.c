@@ -55,6 +55,8 @@ static void model_vfs_disable(struct model_pf *pf)
 					     MLX5_PF_NOTIFY_DISABLE_VF, NULL);
 	for (i = 0; i < n; i++) {
 		model_debugfs_vf_remove(&pf->vfs[i]);
+		/* What its users left tracking it fails, and says so. */
+		model_track_fail_all(pf, pf->vfs[i].vhca_id);
 		model_vhca_disable(&pf->vfs[i]);
 	}
 	pci_disable_sriov(pf->pdev);
