@@ -13,6 +13,12 @@
 #     with dirtying off the digest holds still until a page is written;
 #   - a VF's FLR (sysfs "reset") reaches the model (its flr counter);
 #   - inject takes and shows a fault, and refuses a malformed one;
+#   - page tracking's side of it, as far as userspace sees it without
+#     the driver: the capability parameters, an idle "resources" (no CQ,
+#     QP, tracker, frag buffer, doorbell, UAR or notifier), an empty
+#     vfN/tracker, vfN/dma_write taking "IOVA LEN" and refusing junk,
+#     inject's track_fail_after (armed, shown, cleared) and track_error
+#     (done at once, never shown);
 #   - sriov_numvfs=0 removes the VFs and their debugfs, unbinding the PF
 #     with VFs removes them too, and the module unloads.
 # harness/vm fails the run on any warning the model provokes.
@@ -75,6 +81,29 @@ inject_is() {
 
 no_vfs() { [ ! -e "$sys/$pf/virtfn0" ] && [ ! -e "$dbg/vf0" ]; }
 
+# res_idle: every page tracking object count in "resources" is 0.
+res_idle() {
+	local name
+	for name in cqs qps trackers frag_bufs dbs uars eq_notifiers; do
+		grep -qx "$name 0" "$dbg/resources" && continue
+		echo "# resources has no '$name 0':"
+		sed 's/^/#   /' "$dbg/resources"
+		return 1
+	done
+}
+
+# dma_write_refused LINE: vf0/dma_write refuses LINE with EINVAL.
+dma_write_refused() {
+	local err
+	err=$(printf '%s' "$1" 2>&1 >"$dbg/vf0/dma_write") && {
+		echo "# '$1' was taken"
+		return 1
+	}
+	case $err in *"Invalid argument"*) return 0 ;; esac
+	echo "# '$1': $err"
+	return 1
+}
+
 check "insmod the model" insmod "$ko"
 check "it is mlx5_core" test -d /sys/module/mlx5_core
 check "PF binds to $drv" bind_vfio "$pf" "$drv"
@@ -124,6 +153,29 @@ corrupt"
 	check "clear disarms them" inject_is ""
 	check "a malformed fault is refused" \
 		sh -c "! echo 'fail 0x118' >$dbg/inject 2>/dev/null"
+
+	check "track_max_ranges defaults to 4" \
+		test "$(cat "$params/track_max_ranges")" = 4
+	check "tracking_caps defaults to on" \
+		test "$(cat "$params/tracking_caps")" = Y
+	check "resources: no page tracking object" res_idle
+	check "vf0 has no tracker" test -z "$(cat "$dbg/vf0/tracker")"
+	check "dma_write takes 'IOVA LEN'" \
+		sh -c "echo '0x1000 0x2000' >$dbg/vf0/dma_write"
+	check "dma_write takes decimal" \
+		sh -c "echo '4096 1' >$dbg/vf1/dma_write"
+	for bad in "junk" "0x1000" "0x1000 0" "0x1000 0x100000001" \
+		"0x1000 0x1000 7" "-1 1" "0xffffffffffffffff 2"; do
+		check "dma_write refuses '$bad'" dma_write_refused "$bad"
+	done
+	echo "track_fail_after 3" >"$dbg/inject"
+	check "inject shows track_fail_after" inject_is "track_fail_after 3"
+	echo clear >"$dbg/inject"
+	check "clear disarms it" inject_is ""
+	check "track_error is taken" sh -c "echo track_error >$dbg/inject"
+	check "track_error arms nothing" inject_is ""
+	check "track_fail_after without N is refused" \
+		sh -c "! echo track_fail_after >$dbg/inject 2>/dev/null"
 fi
 
 check "sriov_numvfs=0" sh -c "echo 0 >$sys/$pf/sriov_numvfs"
@@ -131,6 +183,10 @@ check "VFs and their debugfs are gone" no_vfs
 check "sriov_numvfs=2 again" sh -c "echo 2 >$sys/$pf/sriov_numvfs"
 check "unbind the PF with its VFs" unbind "$pf"
 check "VFs are gone" test ! -e "$sys/$pf/virtfn0"
+check "tracking_caps can be turned off" \
+	sh -c "echo N >$params/tracking_caps"
+check "the PF binds without the capability" bind_vfio "$pf" "$drv"
+check "and unbinds" unbind "$pf"
 echo >"$sys/$pf/driver_override"
 check "rmmod the model" rmmod mlx5_core
 finish
