@@ -3,10 +3,11 @@
  * mlx5-vfio-pci: vfio-pci for NVIDIA ConnectX virtual functions, with
  * live migration of the function's state through the PF's firmware.
  *
- * The driver is vfio-pci-core with three additions: it finds out at init
+ * The driver is vfio-pci-core with four additions: it finds out at init
  * whether the function can migrate (fw.c), it offers the VFIO migration v2
- * states then (mig.c, stream.c), and it learns about resets so that its
- * view of the migration state follows the device's.  Functions that cannot
+ * states then (mig.c, stream.c) and DMA dirty-page logging where the
+ * kernel and firmware can (dirty.c, tracker.c), and it learns about
+ * resets so that its view of the migration state follows the device's.  Functions that cannot
  * migrate (the PF is not driven by mlx5_core, the firmware lacks the
  * capability, or they are not VFs) behave exactly as under vfio-pci.
  */
@@ -33,6 +34,7 @@ static int mlx5vf_init_dev(struct vfio_device *vdev)
 		if (mvdev->precopy)
 			vdev->migration_flags |= VFIO_MIGRATION_PRE_COPY;
 		vdev->mig_ops = &mlx5vf_mig_ops;
+		vdev->log_ops = mlx5vf_log_ops_for(mvdev);
 	}
 	return 0;
 }
@@ -59,7 +61,10 @@ static int mlx5vf_open_device(struct vfio_device *vdev)
 	return 0;
 }
 
-/* vfio core requires the data files to be at their end before we return. */
+/*
+ * vfio core requires the data files to be at their end before we return;
+ * DMA logging ends with the user that started it.
+ */
 static void mlx5vf_close_device(struct vfio_device *vdev)
 {
 	struct mlx5vf_device *mvdev = to_mlx5vf(vdev);
@@ -67,6 +72,7 @@ static void mlx5vf_close_device(struct vfio_device *vdev)
 	if (mvdev->migratable) {
 		mutex_lock(&mvdev->state_lock);
 		mlx5vf_end_sessions(mvdev);
+		mlx5vf_log_end(mvdev);
 		mlx5vf_state_unlock(mvdev);
 	}
 	vfio_pci_core_close_device(vdev);

@@ -84,13 +84,15 @@ void mlx5vf_reset_done(struct mlx5vf_device *mvdev)
  * mlx5vf_detach - the PF is disabling the VF
  * @mvdev: the device
  *
- * From now on the VF's commands would fail: end the sessions while the
- * firmware still knows them, and refuse further migration.
+ * From now on the VF's commands would fail: end the sessions and the DMA
+ * logging while the firmware still knows them, and refuse further
+ * migration.
  */
 void mlx5vf_detach(struct mlx5vf_device *mvdev)
 {
 	mutex_lock(&mvdev->state_lock);
 	mlx5vf_end_sessions(mvdev);
+	mlx5vf_log_end(mvdev);
 	mvdev->detached = true;
 	mlx5vf_state_unlock(mvdev);
 }

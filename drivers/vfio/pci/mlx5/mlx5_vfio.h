@@ -7,15 +7,21 @@
  *   fw.c      image buffers and the firmware commands of one VF (VHCA);
  *   stream.c  the data files userspace reads a saved state from and
  *             writes a state to be loaded into;
+ *   tracker.c the PF's page tracker of a VF and the queues its dirty-page
+ *             reports arrive on;
  *   mig.c     the migration state machine that vfio core drives;
+ *   dirty.c   the DMA logging that vfio core drives, over tracker.c;
  *   main.c    the PCI driver and its vfio_device_ops.
  */
 #ifndef MLX5_VFIO_H
 #define MLX5_VFIO_H
 
+#include <linux/completion.h>
 #include <linux/dma-direction.h>
 #include <linux/list.h>
+#include <linux/mlx5/cq.h>
 #include <linux/mlx5/driver.h>
+#include <linux/mlx5/eq.h>
 #include <linux/mlx5/vfio_pci.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
@@ -27,6 +33,7 @@
 
 struct mlx5vf_save_file;
 struct mlx5vf_resume_file;
+struct mlx5vf_tracker;
 
 /**
  * struct mlx5vf_device - a VF (or any function) bound to mlx5-vfio-pci
@@ -47,6 +54,7 @@ struct mlx5vf_resume_file;
  * @mig_state: the state userspace last set, under @state_lock
  * @save: the data file of the current save session, under @state_lock
  * @resume: the data file of the current resume session, under @state_lock
+ * @tracker: the DMA logging session's page tracker, under @state_lock
  * @reset_lock: protects @reset_pending
  * @reset_pending: a reset happened while @state_lock was held; whoever
  *	releases @state_lock applies it
@@ -66,6 +74,7 @@ struct mlx5vf_device {
 	enum vfio_device_mig_state mig_state;
 	struct mlx5vf_save_file *save;
 	struct mlx5vf_resume_file *resume;
+	struct mlx5vf_tracker *tracker;
 	spinlock_t reset_lock; /* see above */
 	bool reset_pending;
 };
@@ -152,6 +161,104 @@ void mlx5vf_save_end(struct mlx5vf_save_file *save);
 struct file *mlx5vf_resume_open(struct mlx5vf_device *mvdev);
 int mlx5vf_resume_finish(struct mlx5vf_resume_file *resume);
 void mlx5vf_resume_end(struct mlx5vf_resume_file *resume);
+
+/* Receive entries of the report queue, and completions for them. */
+#define MLX5VF_TRK_NWQE		16
+#define MLX5VF_TRK_NCQE		(2 * MLX5VF_TRK_NWQE)
+/* How long the firmware may stay silent in the middle of a report. */
+#define MLX5VF_TRK_TIMEOUT	(10 * HZ)
+
+/**
+ * struct mlx5vf_trk_range - one IOVA range the tracker watches
+ * @start: first byte
+ * @end: byte after the last
+ */
+struct mlx5vf_trk_range {
+	u64 start;
+	u64 end;
+};
+
+/**
+ * struct mlx5vf_tracker - a page tracker and its report queues (tracker.c)
+ * @mvdev: the device whose VF is tracked
+ * @pdn: protection domain of the queues and of @msgs
+ * @uar: the UAR page the CQ is armed through
+ * @msgs: the receive buffers, one slot of 2^@log_msg_size bytes per entry
+ * @cq: the completion queue of the host QP
+ * @cq_buf: its entries
+ * @cq_db: its doorbell record (consumer index, arm word)
+ * @cq_ci: completions consumed
+ * @rq_buf: receive entries of the host QP
+ * @rq_db: its doorbell record (entries posted)
+ * @rq_head: receive entries posted
+ * @rq_tail: receive entries the firmware filled and we consumed
+ * @host_qpn: the QP reports arrive on
+ * @fw_qpn: the QP the firmware sends them from
+ * @nb: object-change events of the firmware
+ * @obj_id: the PAGE_TRACK object; read by the event handler
+ * @log_page_size: log2 of the tracking page
+ * @log_addr_space: log2 of the bytes of IOVA space tracked from 0
+ * @log_msg_size: log2 of the largest report message
+ * @event: completed by a completion event or a tracker error
+ * @failed: the firmware reported an error, or a report went wrong; set
+ *	from the event handler too
+ *
+ * Everything but @event, @failed and @obj_id is used under the device's
+ * state lock only.
+ */
+struct mlx5vf_tracker {
+	struct mlx5vf_device *mvdev;
+	u32 pdn;
+	struct mlx5_uars_page *uar;
+	struct mlx5vf_buf msgs;
+	struct mlx5_core_cq cq;
+	struct mlx5_frag_buf cq_buf;
+	struct mlx5_db cq_db;
+	u32 cq_ci;
+	struct mlx5_frag_buf rq_buf;
+	struct mlx5_db rq_db;
+	u32 rq_head;
+	u32 rq_tail;
+	u32 host_qpn;
+	u32 fw_qpn;
+	struct mlx5_nb nb;
+	u32 obj_id;
+	u8 log_page_size;
+	u8 log_addr_space;
+	u8 log_msg_size;
+	struct completion event;
+	bool failed;
+};
+
+/**
+ * struct mlx5vf_trk_report - one report being received
+ * @iova: start of the range asked for
+ * @length: bytes of the range
+ * @dirty: where the dirty pages go
+ * @pages: dirty pages received so far
+ * @done: the last message arrived
+ */
+struct mlx5vf_trk_report {
+	u64 iova;
+	u64 length;
+	struct iova_bitmap *dirty;
+	u64 pages;
+	bool done;
+};
+
+/* tracker.c */
+struct mlx5vf_tracker *mlx5vf_trk_create(struct mlx5vf_device *mvdev,
+					 const struct mlx5vf_trk_range *ranges,
+					 unsigned int nranges, u8 log_page_size,
+					 u8 log_addr_space, u8 log_msg_size);
+void mlx5vf_trk_destroy(struct mlx5vf_tracker *trk);
+int mlx5vf_trk_request(struct mlx5vf_tracker *trk, u64 iova, u64 length);
+int mlx5vf_trk_collect(struct mlx5vf_tracker *trk,
+		       struct mlx5vf_trk_report *rep);
+
+/* dirty.c */
+const struct vfio_log_ops *mlx5vf_log_ops_for(struct mlx5vf_device *mvdev);
+void mlx5vf_log_end(struct mlx5vf_device *mvdev);
 
 /* mig.c */
 extern const struct vfio_migration_ops mlx5vf_mig_ops;
