@@ -19,7 +19,7 @@
 #
 # CI (.ci/run) runs --ci after make check: the tests that exercise what
 # the debug kernel checks best (locking, lifetimes, error paths) and the
-# three only it can run, in about a third of the whole suite's time.  The
+# four only it can run, in about a third of the whole suite's time.  The
 # others (config space, regions, nested QEMU, the fuzzer) are left to a
 # full make check-debug: under KASAN they take the most time and lockdep
 # and kmemleak see little there that the subset does not exercise.
@@ -36,6 +36,7 @@ ci_tests=(
 	77-kunit		# KUnit: this kernel only
 	78-fault-inject		# fault injection: this kernel only
 	81-mlx5-migration	# mlx5 migration: deferred reset, async saves
+	84-mlx5-dirty-tracking	# mlx5 DMA logging: this kernel only (IOMMUFD_DRIVER)
 )
 
 set -euo pipefail
