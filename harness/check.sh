@@ -39,6 +39,13 @@ export VFIO_IGD_FIXTURE_KO=$repo/build/test-modules/igd-fixture/igd_fixture.ko
 export VFIO_VARIANT_FIXTURE_KO=$repo/build/test-modules/variant-fixture/vfio_pci_variant_fixture.ko
 export VFIO_INTX_INJECT_KO=$repo/build/test-modules/intx-inject/intx_inject.ko
 export VFIO_MLX5_MODEL_KO=$repo/build/test-modules/mlx5-core-model/mlx5_core.ko
+# The Debian 13 root (QEMU 10) for the tests that need a newer QEMU than
+# the host's; built once and cached.  Without it those tests fail, the
+# others run.
+trixie_root() {
+	VFIO_TRIXIE_ROOT=$(harness/trixie-root.sh) && export VFIO_TRIXIE_ROOT
+}
+stage trixie-root trixie_root
 stage lint harness/lint.sh
 if [ -z "${SKIP_INTREE:-}" ]; then
 	stage intree harness/intree-check.sh

@@ -35,11 +35,13 @@ esac
 
 # Userspace tools: QEMU and image tools for the VMs, busybox for the VM
 # initramfs, kmod for depmod/modinfo, sparse for C=1 builds, what the
-# kernel's kbuild needs to build external modules, and pciutils (lspci,
-# setpci) for poking at devices inside the VMs.
+# kernel's kbuild needs to build external modules, pciutils (lspci,
+# setpci) for poking at devices inside the VMs, debootstrap for the Debian
+# 13 root with a newer QEMU (harness/trixie-root.sh), and binutils for the
+# tests' guest firmware (harness/guest-fw).
 base_pkgs=(qemu-system-x86 qemu-utils busybox-static kmod sparse cpio bc
 	flex bison libelf-dev libssl-dev xz-utils zstd gcc make python3 perl
-	pciutils rsync)
+	pciutils rsync debootstrap binutils)
 
 log() { echo "setup.sh: $*" >&2; }
 
