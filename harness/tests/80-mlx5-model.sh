@@ -16,7 +16,9 @@
 #   - page tracking's side of it, as far as userspace sees it without
 #     the driver: the capability parameters, an idle "resources" (no CQ,
 #     QP, tracker, frag buffer, doorbell, UAR or notifier), an empty
-#     vfN/tracker, vfN/dma_write taking "IOVA LEN" and refusing junk,
+#     vfN/tracker, vfN/dma_write taking "IOVA LEN", refusing junk, and
+#     refusing to write bytes ("IOVA LEN BYTE") into a VF's memory that
+#     no user mapped (a VF nothing binds has the kernel's DMA domain),
 #     inject's track_fail_after (armed, shown, cleared) and track_error
 #     (done at once, never shown);
 #   - sriov_numvfs=0 removes the VFs and their debugfs, unbinding the PF
@@ -92,14 +94,15 @@ res_idle() {
 	done
 }
 
-# dma_write_refused LINE: vf0/dma_write refuses LINE with EINVAL.
+# dma_write_refused LINE [ERROR]: vf0/dma_write refuses LINE with ERROR
+# (strerror's words; default EINVAL's).
 dma_write_refused() {
-	local err
+	local err want=${2:-Invalid argument}
 	err=$(printf '%s' "$1" 2>&1 >"$dbg/vf0/dma_write") && {
 		echo "# '$1' was taken"
 		return 1
 	}
-	case $err in *"Invalid argument"*) return 0 ;; esac
+	case $err in *"$want"*) return 0 ;; esac
 	echo "# '$1': $err"
 	return 1
 }
@@ -165,9 +168,12 @@ corrupt"
 	check "dma_write takes decimal" \
 		sh -c "echo '4096 1' >$dbg/vf1/dma_write"
 	for bad in "junk" "0x1000" "0x1000 0" "0x1000 0x100000001" \
-		"0x1000 0x1000 7" "-1 1" "0xffffffffffffffff 2"; do
+		"0x1000 0x1000 256" "0x1000 0x1000 7 8" "-1 1" \
+		"0xffffffffffffffff 2"; do
 		check "dma_write refuses '$bad'" dma_write_refused "$bad"
 	done
+	check "dma_write refuses bytes into memory no user mapped (EPERM)" \
+		dma_write_refused "0x1000 0x1000 7" "Operation not permitted"
 	echo "track_fail_after 3" >"$dbg/inject"
 	check "inject shows track_fail_after" inject_is "track_fail_after 3"
 	echo clear >"$dbg/inject"

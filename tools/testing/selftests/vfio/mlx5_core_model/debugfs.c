@@ -35,10 +35,14 @@
  *               write a page number: that page gets new content (and is
  *               dirty if tracking is armed)
  *   vf<N>/dma_write
- *               write "IOVA LEN" (each strtoull base 0, LEN 1 to 2^32):
- *               the VF writes those bytes by DMA, every tracker of it
- *               records the pages in its ranges; EINVAL for anything
- *               else, ENODEV if the VF is not enabled
+ *               write "IOVA LEN [BYTE]" (each strtoull base 0, LEN 1 to
+ *               2^32, BYTE 0 to 255): the VF writes those bytes by DMA
+ *               (vfdma.c), every tracker of it records the pages in its
+ *               ranges; with BYTE the bytes really land, in the memory
+ *               the VF's user mapped there.  EINVAL for anything else,
+ *               ENODEV if the VF is not enabled, EBUSY if its initiator
+ *               is suspended; with BYTE, EPERM if no user owns the VF's
+ *               IOMMU domain and EFAULT if a page is not mapped
  *   vf<N>/tracker
  *               read: one line per tracker of the VF, "id N state
  *               TRACKING|REPORTING|ERROR page_shift P ranges R dirty D
@@ -257,17 +261,29 @@ static const struct file_operations model_state_fops = {
 	.release = single_release,
 };
 
-/* "IOVA LEN": two numbers, LEN at least 1 and at most 2^32. */
-static int model_dma_write_parse(const char *line, u64 *iova, u64 *len)
+/*
+ * "IOVA LEN [BYTE]": LEN at least 1 and at most 2^32, BYTE 0 to 255;
+ * *byte is -1 without it.
+ */
+static int model_dma_write_parse(const char *line, u64 *iova, u64 *len,
+				 int *byte)
 {
-	char a[24], b[24];
-	int n;
+	char a[24], b[24], c[24];
+	int n, fields;
+	u8 v;
 
-	if (sscanf(line, "%23s %23s %n", a, b, &n) != 2 || line[n])
+	fields = sscanf(line, "%23s %23s %n%23s %n", a, b, &n, c, &n);
+	if (fields < 2 || line[n])
 		return -EINVAL;
 	if (kstrtoull(a, 0, iova) || kstrtoull(b, 0, len) || !*len ||
 	    *len > BIT_ULL(32) || *iova + *len < *iova)
 		return -EINVAL;
+	*byte = -1;
+	if (fields == 3) {
+		if (kstrtou8(c, 0, &v))
+			return -EINVAL;
+		*byte = v;
+	}
 	return 0;
 }
 
@@ -276,25 +292,19 @@ static ssize_t model_dma_write_write(struct file *file,
 				     loff_t *ppos)
 {
 	struct model_vf *vf = file_inode(file)->i_private;
-	char line[64];
+	char line[80];
 	u64 iova, n;
-	bool enabled;
-	int ret;
+	int byte, ret;
 
 	if (len >= sizeof(line))
 		return -EINVAL;
 	if (copy_from_user(line, ubuf, len))
 		return -EFAULT;
 	line[len] = '\0';
-	ret = model_dma_write_parse(line, &iova, &n);
+	ret = model_dma_write_parse(line, &iova, &n, &byte);
 	if (ret)
 		return ret;
-	model_vhca_lock(vf);
-	enabled = vf->enabled;
-	mutex_unlock(&vf->lock);
-	if (!enabled)
-		return -ENODEV;
-	ret = model_track_dma_write(vf->pf, vf->vhca_id, iova, n);
+	ret = model_vf_dma_write(vf, iova, n, byte);
 	return ret ?: len;
 }
 

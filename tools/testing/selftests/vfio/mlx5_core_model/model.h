@@ -323,6 +323,7 @@ u8 model_cmd_general_obj(struct model_pf *pf, u16 opcode, const void *in,
 			 int inlen, void *out, int outlen);
 u64 model_dirty_take(struct model_tracker *trk, u64 from, u64 end,
 		     bool clear);
+int model_vf_dma_write(struct model_vf *vf, u64 iova, u64 len, int byte);
 int model_track_dma_write(struct model_pf *pf, u16 vhca_id, u64 iova,
 			  u64 len);
 void model_track_fail_all(struct model_pf *pf, u16 vhca_id);

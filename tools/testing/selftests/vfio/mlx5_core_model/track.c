@@ -380,7 +380,7 @@ u8 model_cmd_general_obj(struct model_pf *pf, u16 opcode, const void *in,
 	return model_tracker_cmd(pf, opcode, in, inlen, out, outlen);
 }
 
-/* The VF @vhca_id wrote [iova, iova + len) by DMA. */
+/* trk_lock held: the VF @vhca_id wrote [iova, iova + len) by DMA. */
 int model_track_dma_write(struct model_pf *pf, u16 vhca_id, u64 iova,
 			  u64 len)
 {
@@ -389,7 +389,7 @@ int model_track_dma_write(struct model_pf *pf, u16 vhca_id, u64 iova,
 	unsigned int i;
 	int ret = 0;
 
-	mutex_lock(&pf->trk_lock);
+	lockdep_assert_held(&pf->trk_lock);
 	xa_for_each(&pf->trackers, id, trk) {
 		if (trk->vhca_id != vhca_id)
 			continue;
@@ -403,7 +403,6 @@ int model_track_dma_write(struct model_pf *pf, u16 vhca_id, u64 iova,
 						      (b - 1) >> trk->page_shift);
 		}
 	}
-	mutex_unlock(&pf->trk_lock);
 	return ret;
 }
 
