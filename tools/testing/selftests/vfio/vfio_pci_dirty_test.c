@@ -521,7 +521,7 @@ TEST_F(dirty, reset_keeps_log)
 struct reporter {
 	int fd;
 	int errors;
-	volatile bool stop;
+	bool stop;		/* __atomic: set by the main thread */
 };
 
 /* Reports over and over until told to stop; counts unexpected errors. */
@@ -531,7 +531,7 @@ static void *report_loop(void *arg)
 	uint64_t *bits = bitmap_alloc(WIN / PAGE);
 	int ret;
 
-	while (bits && !r->stop) {
+	while (bits && !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		dev_write(HIGH_IOVA, WIN);
 		ret = log_report(r->fd, HIGH_IOVA, WIN, PAGE, bits);
 		/* EINVAL: logging was stopped under us, as intended. */
@@ -560,7 +560,7 @@ TEST_F_TIMEOUT(dirty, stop_while_reporting, 300)
 		usleep(5000);
 		start_two(_metadata, self->fd);
 	}
-	r.stop = true;
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, r.errors);
 	EXPECT_EQ(0, log_stop(self->fd));
