@@ -178,9 +178,26 @@ struct mlx5vf_trk_range {
 	u64 end;
 };
 
+/*
+ * How far mlx5vf_trk_create() got, in the order it builds: the teardown
+ * undoes each stage reached, from the last one down.
+ */
+enum mlx5vf_trk_built {
+	MLX5VF_TRK_BUILT_NOTHING,
+	MLX5VF_TRK_BUILT_PD,
+	MLX5VF_TRK_BUILT_UAR,
+	MLX5VF_TRK_BUILT_MSGS,
+	MLX5VF_TRK_BUILT_CQ,
+	MLX5VF_TRK_BUILT_HOST_QP,
+	MLX5VF_TRK_BUILT_FW_QP,
+	MLX5VF_TRK_BUILT_NOTIFIER,
+	MLX5VF_TRK_BUILT_OBJ,
+};
+
 /**
  * struct mlx5vf_tracker - a page tracker and its report queues (tracker.c)
  * @mvdev: the device whose VF is tracked
+ * @built: the stages of it that exist
  * @pdn: protection domain of the queues and of @msgs
  * @uar: the UAR page the CQ is armed through
  * @msgs: the receive buffers, one slot of 2^@log_msg_size bytes per entry
@@ -208,6 +225,7 @@ struct mlx5vf_trk_range {
  */
 struct mlx5vf_tracker {
 	struct mlx5vf_device *mvdev;
+	enum mlx5vf_trk_built built;
 	u32 pdn;
 	struct mlx5_uars_page *uar;
 	struct mlx5vf_buf msgs;

@@ -381,6 +381,121 @@ static int mlx5vf_trk_obj_event(struct notifier_block *nb,
 	return NOTIFY_OK;
 }
 
+/*
+ * Takes down what mlx5vf_trk_create() built, from the last stage it
+ * reached: a create that failed part way and a destroy share this path.
+ * The firmware object goes first, so that no report or event arrives
+ * while the queues go.
+ */
+static void mlx5vf_trk_teardown(struct mlx5vf_tracker *trk)
+{
+	struct mlx5_core_dev *mdev = trk->mvdev->mdev;
+
+	switch (trk->built) {
+	case MLX5VF_TRK_BUILT_OBJ:
+		mlx5vf_trk_destroy_obj(trk);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_NOTIFIER:
+		mlx5_eq_notifier_unregister(mdev, &trk->nb);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_FW_QP:
+		mlx5vf_trk_destroy_qp(trk, trk->fw_qpn);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_HOST_QP:
+		mlx5vf_trk_destroy_qp(trk, trk->host_qpn);
+		mlx5vf_trk_free_queue(trk, &trk->rq_buf, &trk->rq_db);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_CQ:
+		mlx5vf_trk_destroy_cq(trk);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_MSGS:
+		mlx5vf_buf_free(trk->mvdev, &trk->msgs);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_UAR:
+		mlx5_put_uars_page(mdev, trk->uar);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_PD:
+		mlx5_core_dealloc_pd(mdev, trk->pdn);
+		fallthrough;
+	case MLX5VF_TRK_BUILT_NOTHING:
+		break;
+	}
+	trk->built = MLX5VF_TRK_BUILT_NOTHING;
+}
+
+/* The host memory of the tracker: PD, UAR page and message buffers. */
+static int mlx5vf_trk_build_memory(struct mlx5vf_tracker *trk)
+{
+	struct mlx5_core_dev *mdev = trk->mvdev->mdev;
+	struct mlx5_uars_page *uar;
+	int ret;
+
+	ret = mlx5_core_alloc_pd(mdev, &trk->pdn);
+	if (ret)
+		return ret;
+	trk->built = MLX5VF_TRK_BUILT_PD;
+	uar = mlx5_get_uars_page(mdev);
+	if (IS_ERR(uar))
+		return PTR_ERR(uar);
+	trk->uar = uar;
+	trk->built = MLX5VF_TRK_BUILT_UAR;
+	ret = mlx5vf_buf_alloc(trk->mvdev, trk->pdn,
+			       MLX5VF_TRK_NWQE << trk->log_msg_size,
+			       DMA_FROM_DEVICE, GFP_KERNEL_ACCOUNT, &trk->msgs);
+	if (ret)
+		return ret;
+	trk->built = MLX5VF_TRK_BUILT_MSGS;
+	return 0;
+}
+
+/* The CQ and the two QPs, connected, every receive entry posted. */
+static int mlx5vf_trk_build_queues(struct mlx5vf_tracker *trk)
+{
+	unsigned int i;
+	int ret;
+
+	ret = mlx5vf_trk_create_cq(trk);
+	if (ret)
+		return ret;
+	trk->built = MLX5VF_TRK_BUILT_CQ;
+	ret = mlx5vf_trk_create_host_qp(trk);
+	if (ret)
+		return ret;
+	trk->built = MLX5VF_TRK_BUILT_HOST_QP;
+	ret = mlx5vf_trk_create_fw_qp(trk);
+	if (ret)
+		return ret;
+	trk->built = MLX5VF_TRK_BUILT_FW_QP;
+	ret = mlx5vf_trk_connect(trk);
+	if (ret)
+		return ret;
+	for (i = 0; i < MLX5VF_TRK_NWQE; i++)
+		mlx5vf_trk_post_recv(trk);
+	return 0;
+}
+
+/* Events first: the object may fail as soon as it exists. */
+static int mlx5vf_trk_build_object(struct mlx5vf_tracker *trk,
+				   const struct mlx5vf_trk_range *ranges,
+				   unsigned int nranges)
+{
+	int ret;
+
+	/* No object yet: an event for id ~0 is nobody's. */
+	WRITE_ONCE(trk->obj_id, U32_MAX);
+	trk->nb.nb.notifier_call = mlx5vf_trk_obj_event;
+	trk->nb.event_type = MLX5_EVENT_TYPE_OBJECT_CHANGE;
+	ret = mlx5_eq_notifier_register(trk->mvdev->mdev, &trk->nb);
+	if (ret)
+		return ret;
+	trk->built = MLX5VF_TRK_BUILT_NOTIFIER;
+	ret = mlx5vf_trk_create_obj(trk, ranges, nranges, trk->log_addr_space);
+	if (ret)
+		return ret;
+	trk->built = MLX5VF_TRK_BUILT_OBJ;
+	return 0;
+}
+
 /**
  * mlx5vf_trk_create - start the firmware tracking a VF's DMA writes
  * @mvdev: the device, migratable and not detached
@@ -398,9 +513,7 @@ struct mlx5vf_tracker *mlx5vf_trk_create(struct mlx5vf_device *mvdev,
 					 unsigned int nranges, u8 log_page_size,
 					 u8 log_addr_space, u8 log_msg_size)
 {
-	struct mlx5_core_dev *mdev = mvdev->mdev;
 	struct mlx5vf_tracker *trk;
-	unsigned int i;
 	int ret;
 
 	trk = kzalloc(sizeof(*trk), GFP_KERNEL_ACCOUNT);
@@ -412,64 +525,17 @@ struct mlx5vf_tracker *mlx5vf_trk_create(struct mlx5vf_device *mvdev,
 	trk->log_msg_size = log_msg_size;
 	init_completion(&trk->event);
 
-	ret = mlx5_core_alloc_pd(mdev, &trk->pdn);
-	if (ret)
-		goto free_trk;
-	trk->uar = mlx5_get_uars_page(mdev);
-	if (IS_ERR(trk->uar)) {
-		ret = PTR_ERR(trk->uar);
-		goto free_pd;
+	ret = mlx5vf_trk_build_memory(trk);
+	if (!ret)
+		ret = mlx5vf_trk_build_queues(trk);
+	if (!ret)
+		ret = mlx5vf_trk_build_object(trk, ranges, nranges);
+	if (ret) {
+		mlx5vf_trk_teardown(trk);
+		kfree(trk);
+		return ERR_PTR(ret);
 	}
-	ret = mlx5vf_buf_alloc(mvdev, trk->pdn,
-			       MLX5VF_TRK_NWQE << log_msg_size,
-			       DMA_FROM_DEVICE, GFP_KERNEL_ACCOUNT, &trk->msgs);
-	if (ret)
-		goto put_uar;
-	ret = mlx5vf_trk_create_cq(trk);
-	if (ret)
-		goto free_msgs;
-	ret = mlx5vf_trk_create_host_qp(trk);
-	if (ret)
-		goto destroy_cq;
-	ret = mlx5vf_trk_create_fw_qp(trk);
-	if (ret)
-		goto destroy_host_qp;
-	ret = mlx5vf_trk_connect(trk);
-	if (ret)
-		goto destroy_fw_qp;
-	for (i = 0; i < MLX5VF_TRK_NWQE; i++)
-		mlx5vf_trk_post_recv(trk);
-
-	trk->nb.nb.notifier_call = mlx5vf_trk_obj_event;
-	trk->nb.event_type = MLX5_EVENT_TYPE_OBJECT_CHANGE;
-	ret = mlx5_eq_notifier_register(mdev, &trk->nb);
-	if (ret)
-		goto destroy_fw_qp;
-	/* No object yet: an event for id ~0 is nobody's. */
-	WRITE_ONCE(trk->obj_id, U32_MAX);
-	ret = mlx5vf_trk_create_obj(trk, ranges, nranges, log_addr_space);
-	if (ret)
-		goto unregister;
 	return trk;
-
-unregister:
-	mlx5_eq_notifier_unregister(mdev, &trk->nb);
-destroy_fw_qp:
-	mlx5vf_trk_destroy_qp(trk, trk->fw_qpn);
-destroy_host_qp:
-	mlx5vf_trk_destroy_qp(trk, trk->host_qpn);
-	mlx5vf_trk_free_queue(trk, &trk->rq_buf, &trk->rq_db);
-destroy_cq:
-	mlx5vf_trk_destroy_cq(trk);
-free_msgs:
-	mlx5vf_buf_free(mvdev, &trk->msgs);
-put_uar:
-	mlx5_put_uars_page(mdev, trk->uar);
-free_pd:
-	mlx5_core_dealloc_pd(mdev, trk->pdn);
-free_trk:
-	kfree(trk);
-	return ERR_PTR(ret);
 }
 
 /**
@@ -478,17 +544,7 @@ free_trk:
  */
 void mlx5vf_trk_destroy(struct mlx5vf_tracker *trk)
 {
-	struct mlx5vf_device *mvdev = trk->mvdev;
-
-	mlx5vf_trk_destroy_obj(trk);
-	mlx5_eq_notifier_unregister(mvdev->mdev, &trk->nb);
-	mlx5vf_trk_destroy_qp(trk, trk->host_qpn);
-	mlx5vf_trk_free_queue(trk, &trk->rq_buf, &trk->rq_db);
-	mlx5vf_trk_destroy_qp(trk, trk->fw_qpn);
-	mlx5vf_trk_destroy_cq(trk);
-	mlx5vf_buf_free(mvdev, &trk->msgs);
-	mlx5_put_uars_page(mvdev->mdev, trk->uar);
-	mlx5_core_dealloc_pd(mvdev->mdev, trk->pdn);
+	mlx5vf_trk_teardown(trk);
 	kfree(trk);
 }
 
