@@ -31,25 +31,14 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
+# shellcheck source=lib/mlx5-model-lib.sh
+. "$harness/tests/lib/mlx5-model-lib.sh"
 
 require_vm
 
 drv=mlx5_core_model
-sys=/sys/bus/pci/devices
 params=/sys/module/mlx5_core/parameters
-ko=${VFIO_MLX5_MODEL_KO:-$(dirname "$harness")/build/test-modules/mlx5-core-model/mlx5_core.ko}
-
-if [ ! -f "$ko" ]; then
-	fail "$ko exists (make test-modules)"
-	finish
-fi
-pf=$(find_dev 1b36:0010) || { fail "nvme-sriov is present"; finish; }
-echo "# nvme PF at $pf"
-[ -d /sys/kernel/debug/mlx5_core_model ] || [ -d /sys/kernel/debug/block ] ||
-	mount -t debugfs none /sys/kernel/debug
-dbg=/sys/kernel/debug/mlx5_core_model/$pf
-
-vf_of() { gl_link_name "$sys/$pf/virtfn$1"; }
+mlx5_model_start
 
 # vf_is_cx_unbound BDF: the VF reports the ConnectX VF ID and has no driver.
 vf_is_cx_unbound() {

@@ -29,26 +29,16 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
+# shellcheck source=lib/mlx5-model-lib.sh
+. "$harness/tests/lib/mlx5-model-lib.sh"
 
 require_vm
 need_selftests vfio_pci_dirty_test
 
 drv=mlx5_vfio_pci
-sys=/sys/bus/pci/devices
-ko=${VFIO_MLX5_MODEL_KO:-$(dirname "$harness")/build/test-modules/mlx5-core-model/mlx5_core.ko}
 prog=$bins/vfio_pci_dirty_test
 max_ranges=4
-
-if [ ! -f "$ko" ]; then
-	fail "VFIO_MLX5_MODEL_KO names the model ($ko: make test-modules)"
-	finish
-fi
-pf=$(find_dev 1b36:0010) || { fail "nvme-sriov is present"; finish; }
-echo "# nvme PF at $pf"
-[ -d /sys/kernel/debug/block ] || mount -t debugfs none /sys/kernel/debug
-dbg=/sys/kernel/debug/mlx5_core_model/$pf
-
-vf_of() { gl_link_name "$sys/$pf/virtfn$1"; }
+mlx5_model_start
 
 # The model's PF holds none of what a tracker uses.
 nothing_held() {
