@@ -14,12 +14,15 @@
 #
 # What only this kernel runs: the cdev/iommufd test (76-cdev-iommufd), the
 # KUnit suites (77-kunit), the injected allocation failures
-# (78-fault-inject), and every test's leak check (harness/vm scans with
-# kmemleak after the command and fails the run on a suspected leak).
+# (78-fault-inject), mlx5-vfio-pci's DMA logging (84-mlx5-dirty-tracking,
+# and QEMU using it in 83-mlx5-live-migration), and every test's leak
+# check (harness/vm scans with kmemleak after the command and fails the
+# run on a suspected leak).
 #
 # CI (.ci/run) runs --ci after make check: the tests that exercise what
-# the debug kernel checks best (locking, lifetimes, error paths) and the
-# four only it can run, in about a third of the whole suite's time.  The
+# the debug kernel checks best (locking, lifetimes, error paths), the
+# four only it can run, and the one live migration where QEMU uses the
+# VF's DMA logging (83: only this kernel has it).  The
 # others (config space, regions, nested QEMU, the fuzzer) are left to a
 # full make check-debug: under KASAN they take the most time and lockdep
 # and kmemleak see little there that the subset does not exercise.
@@ -36,6 +39,7 @@ ci_tests=(
 	77-kunit		# KUnit: this kernel only
 	78-fault-inject		# fault injection: this kernel only
 	81-mlx5-migration	# mlx5 migration: deferred reset, async saves
+	83-mlx5-live-migration	# QEMU 10 migrating with the VF's DMA logging
 	84-mlx5-dirty-tracking	# mlx5 DMA logging: this kernel only (IOMMUFD_DRIVER)
 )
 

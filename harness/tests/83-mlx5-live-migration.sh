@@ -17,6 +17,20 @@
 #     -incoming defer; migration over a unix socket, pre-copy with the
 #     VF's own pre-copy data; QEMU's figures (total time, downtime, setup
 #     time, RAM) land in $VM_OUT/migrate-*.json and a summary line;
+#   - the VF writes a page of guest RAM by DMA (the model's vfN/dma_write
+#     with a byte: it really writes the memory behind the IOVA), once
+#     before the migration and again once pre-copy has sent all of RAM
+#     (held there by a low max-bandwidth and a 1 ms downtime limit).
+#     No CPU of the guest wrote it: the destination has the second value
+#     only if the dirty page tracking QEMU uses saw the VF's write.  On a
+#     kernel with IOMMUFD_DRIVER (the debug kernel) the VF offers DMA
+#     logging and QEMU uses it: the VF's tracker on the PF runs during
+#     pre-copy and QEMU does not warn; logging ends when the source's
+#     guest runs on after a failed or cancelled migration, and only with
+#     the source QEMU's close after a completed one (QEMU postpones the
+#     stop until the guest runs, which it never does there).  Elsewhere
+#     (Debian's kernel) QEMU warns that there is no device dirty
+#     tracking, falls back to the type1 container's, and no tracker runs;
 #   - after it: the source is postmigrate, the destination was paused
 #     (-S) with VF1 holding exactly the state VF0 had when the source
 #     stopped (the model's digests; a running VF changes its state every
@@ -31,14 +45,15 @@
 #     and everything unbinds and unloads (harness/vm checks the log).
 #
 # What QEMU 10 needs, and why the parameters below:
-#   - enable-migration=on on the vfio-pci device.  The VF offers no
-#     device dirty tracking (our mlx5-vfio-pci has no DMA logging ops
-#     yet, see Documentation/driver-api/vfio-pci/mlx5.rst) and Debian's
-#     kernel has no IOMMUFD dirty tracking, so with the default (auto) QEMU adds a migration blocker;
-#     with "on" it only warns ("VFIO device doesn't support device and
-#     IOMMU dirty tracking") and tracks guest RAM through the type1
-#     container, which reports every mapped page dirty at every sync;
-#   - so every pre-copy round sends all 64 MiB of guest RAM again, and
+#   - enable-migration=on on the vfio-pci device.  On Debian's kernel
+#     the VF offers no device dirty tracking (mlx5-vfio-pci offers DMA
+#     logging only where the kernel has IOMMUFD_DRIVER) and there is no
+#     IOMMUFD dirty tracking, so with the default (auto) QEMU adds a
+#     migration blocker; with "on" it only warns ("VFIO device doesn't
+#     support device and IOMMU dirty tracking") and tracks guest RAM
+#     through the type1 container, which reports every mapped page dirty
+#     at every sync;
+#   - so there every pre-copy round sends all 64 MiB of guest RAM again, and
 #     under QEMU's default 300 ms downtime limit it never ends: tried
 #     here, after 400 s and 1611 rounds QEMU still expected 25 s of
 #     downtime.  downtime-limit is raised to 600 s, so the switchover
@@ -57,12 +72,12 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
+# shellcheck source=lib/mlx5-model-lib.sh
+. "$harness/tests/lib/mlx5-model-lib.sh"
 
 require_vm
 
 drv=mlx5_vfio_pci
-sys=/sys/bus/pci/devices
-ko=${VFIO_MLX5_MODEL_KO:-$(dirname "$harness")/build/test-modules/mlx5-core-model/mlx5_core.ko}
 # The root is built on the host (it needs the network); asking the script
 # only finds one built before.
 root=${VFIO_TRIXIE_ROOT:-$("$harness/trixie-root.sh" 2>/dev/null)}
@@ -72,21 +87,20 @@ shift_bits=12
 step=$((1 << shift_bits))
 # ms: long enough that pre-copy ends (see the header), and not forever.
 downtime_limit=600000
+# Guest RAM the VF writes by DMA: above the 1 MiB a real-mode guest
+# reaches, so only the VF writes it; QEMU maps guest RAM at IOVA = GPA.
+dma_page=0x200000
+# A kernel built with IOMMUFD_DRIVER can fill dirty bitmaps: there the VF
+# offers DMA logging (as in 84).
+device_tracking=0
+grep -qw iova_bitmap_set /proc/kallsyms && device_tracking=1
 
-if [ ! -f "$ko" ]; then
-	fail "VFIO_MLX5_MODEL_KO names the model ($ko: make test-modules)"
-	finish
-fi
+mlx5_model_start
 if [ -z "$root" ] || [ ! -x "$root/usr/bin/qemu-system-x86_64" ]; then
 	fail "VFIO_TRIXIE_ROOT names the Debian 13 root ('$root': harness/trixie-root.sh)"
 	finish
 fi
-pf=$(find_dev 1b36:0010) || { fail "nvme-sriov is present"; finish; }
-echo "# nvme PF at $pf, Debian 13 root $root"
-[ -d /sys/kernel/debug/block ] || mount -t debugfs none /sys/kernel/debug
-dbg=/sys/kernel/debug/mlx5_core_model/$pf
-
-vf_of() { gl_link_name "$sys/$pf/virtfn$1"; }
+echo "# Debian 13 root $root"
 
 # Sockets and the QEMUs' files: not on the 9p share $VM_OUT is on.  The
 # directory is bind-mounted into the root at the same path, so paths are
@@ -233,6 +247,72 @@ vf_running() {
 	return 1
 }
 
+# vf_dma N ADDR BYTE: VF N writes BYTE over the page of guest RAM at ADDR.
+vf_dma() {
+	echo "$2 4096 $3" >"$dbg/vf$1/dma_write"
+}
+
+# page_is NAME ADDR BYTE: the page of guest RAM at ADDR holds BYTE, as
+# QEMU NAME's monitor shows its first and last 8 bytes.
+page_is() {
+	local want='' a r i
+	for ((i = 0; i < 8; i++)); do want+=" $(printf '0x%02x' "$3")"; done
+	for a in $(($2)) $(($2 + 4088)); do
+		r=$(q "$1" human-monitor-command \
+			"{\"command-line\": \"xp /8xb $(printf '0x%x' "$a")\"}") ||
+			{ echo "# $1: xp: $r"; return 1; }
+		[[ $r == *":$want"* ]] || { echo "# $1 at $a: $r"; return 1; }
+	done
+}
+
+# ram_sent_once NAME: the migration of QEMU NAME is active and has sent
+# all of guest RAM once: its first dirty bitmap (all of RAM) is used up,
+# or a later one was taken.
+ram_sent_once() {
+	q "$1" query-migrate | python3 -S -c '
+import json, sys
+r = json.load(sys.stdin)["return"]
+ram = r.get("ram", {})
+done = ram.get("dirty-sync-count", 0) >= 2 or (
+    ram.get("remaining", 1) == 0 and ram.get("transferred", 0) > 0)
+sys.exit(0 if r.get("status") == "active" and done else 1)'
+}
+
+# wait_sent_once NAME: until ram_sent_once NAME (two minutes).
+wait_sent_once() {
+	local i
+	for ((i = 0; i < 240; i++)); do
+		ram_sent_once "$1" && return 0
+		sleep 0.5
+	done
+	echo "# $1: $(q "$1" query-migrate)"
+	return 1
+}
+
+# no_tracker N: DMA logging of VF N stopped: its tracker is gone (a
+# minute: QEMU stops logging once it cleaned the migration up).
+no_tracker() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		[ -z "$(cat "$dbg/vf$1/tracker")" ] && return 0
+		sleep 1
+	done
+	echo "# vf$1/tracker: $(cat "$dbg/vf$1/tracker")"
+	return 1
+}
+
+# dma_refused N ERROR: VF N's DMA write is refused with ERROR (strerror).
+dma_refused() {
+	local err
+	err=$(printf "%s 4096 0x11\n" "$dma_page" 2>&1 >"$dbg/vf$1/dma_write") && {
+		echo "# the write was taken"
+		return 1
+	}
+	[[ $err == *"$2"* ]] && return 0
+	echo "# $err"
+	return 1
+}
+
 tracking_is() { # N on|off: the model's dirty tracking of VF N's VHCA
 	grep -qx "tracking $2" "$dbg/vf$1/migration" && return 0
 	echo "# vf$1/migration:"
@@ -302,6 +382,21 @@ migrate_end() { # SRC LABEL SECS
 	echo "# $2: migration $mig_end"
 }
 
+# retry_to DST LABEL: after a failed migration, the source migrates again
+# to a new destination DST, which then holds VF0's state and runs on.
+retry_to() {
+	start_dst "$1" || fail "$1 waits for a migration"
+	check "migrate starts again" migrate_to src "$1"
+	migrate_end src "$2" 1200
+	check "the retried migration completed" test "$mig_end" = completed
+	summary "$VM_OUT/migrate-$2.json"
+	check "$1 paused after the migration" wait_status_of "$1" paused
+	check "after the retry VF1 holds VF0's state" \
+		test "$(digest 0)" = "$(digest 1)"
+	check "cont on $1" qok "$1" cont
+	check "the guest counts on at $1" counting "$1"
+}
+
 # ---- setup: the model, its PF, two VFs under mlx5_vfio_pci ----
 check "insmod the mlx5_core model" insmod "$ko"
 check "PF bound to the model" bind_vfio "$pf" mlx5_core_model
@@ -336,7 +431,30 @@ if start_dst dst1; then
 else
 	fail "destination QEMU waits for a migration with VF1"
 fi
+check "VF0 writes 0x5a over a page of guest RAM by DMA" \
+	vf_dma 0 "$dma_page" 0x5a
+check "the source guest's RAM has it" page_is src "$dma_page" 0x5a
+# Pre-copy held: at 4 MiB/s QEMU allows 4 KiB of downtime data in 1 ms,
+# less than the 64 pages the guest dirties all the time.
+check "max-bandwidth 4 MiB/s, downtime-limit 1 ms" \
+	qok src migrate-set-parameters \
+	'{"max-bandwidth": 4194304, "downtime-limit": 1}'
 check "migrate starts" migrate_to src dst1
+check "pre-copy has sent all of RAM once" wait_sent_once src
+check "still active: pre-copy held" test "$(mig_status src)" = active
+if [ "$device_tracking" = 1 ]; then
+	check "QEMU logs VF0's DMA through its tracker" \
+		grep -q '^id ' "$dbg/vf0/tracker"
+else
+	check "no tracker: QEMU cannot use one here" \
+		test -z "$(cat "$dbg/vf0/tracker")"
+fi
+echo "# VF0's trackers: $(cat "$dbg/vf0/tracker")"
+check "VF0 writes 0xa5 over the page, already sent" \
+	vf_dma 0 "$dma_page" 0xa5
+check "migration parameters set again: pre-copy may end" \
+	qok src migrate-set-parameters \
+	"{\"max-bandwidth\": 1073741824, \"downtime-limit\": $downtime_limit}"
 migrate_end src ok 1200
 check "the migration completed" test "$mig_end" = completed
 summary "$VM_OUT/migrate-ok.json"
@@ -351,6 +469,23 @@ dst_digest=$(digest 1)
 echo "# VF0 at the switchover: $src_digest; VF1 loaded: $dst_digest"
 check "VF1 holds the state VF0 had when the source stopped" \
 	test "$src_digest" = "$dst_digest"
+check "the destination's RAM has the VF's last write" \
+	page_is dst1 "$dma_page" 0xa5
+check "the stopped VF0 does no DMA (EBUSY)" \
+	dma_refused 0 "Device or resource busy"
+if [ "$device_tracking" = 1 ]; then
+	check "QEMU used the VF's dirty tracking (no warning)" \
+		sh -c "! grep -q 'support device and IOMMU dirty tracking' $VM_OUT/qemu-src.log"
+else
+	check "QEMU warned it has no device dirty tracking" \
+		grep -q 'support device and IOMMU dirty tracking' "$VM_OUT/qemu-src.log"
+fi
+# QEMU postpones the end of dirty logging until the guest runs again,
+# which on a source that migrated away it never does: the VF still logs.
+if [ "$device_tracking" = 1 ]; then
+	check "the postmigrate source still logs VF0's DMA" \
+		grep -q '^id ' "$dbg/vf0/tracker"
+fi
 check "the stopped source VF does not change" \
 	test "$(digest 0)" = "$src_digest"
 check "cont on the destination" qok dst1 cont
@@ -367,6 +502,7 @@ check "the count goes on from the source's" \
 check "the source guest stays stopped" \
 	test "$(last_count src)" -eq "$src_last"
 qemu_quit src
+check "DMA logging ended with the source QEMU (close)" no_tracker 0
 qemu_quit dst1
 check "no mkey left after the migration" mkeys_are "$mkeys0"
 
@@ -394,16 +530,8 @@ qemu_quit dst2
 check "the source runs on" status_is src running
 check "the source guest still counts" counting src
 check "the source's VF changes again (running)" vf_running 0
-start_dst dst3 || fail "destination 3 waits for a migration"
-check "migrate starts again" migrate_to src dst3
-migrate_end src retry-after-load 1200
-check "the retried migration completed" test "$mig_end" = completed
-summary "$VM_OUT/migrate-retry-after-load.json"
-check "destination 3 paused after the migration" wait_status_of dst3 paused
-check "after the retry VF1 holds VF0's state" \
-	test "$(digest 0)" = "$(digest 1)"
-check "cont on destination 3" qok dst3 cont
-check "the guest counts on at destination 3" counting dst3
+check "DMA logging stopped as the source ran on" no_tracker 0
+retry_to dst3 retry-after-load
 qemu_quit src
 qemu_quit dst3
 check "no mkey left after the failed load" mkeys_are "$mkeys0"
@@ -434,22 +562,14 @@ check "the source guest still counts" counting src
 # PRE_COPY -> RUNNING sends none; the next save arms it anew, the last
 # close's reset clears it.
 check "the source's VF changes again (running)" vf_running 0
+check "DMA logging stopped as the source ran on" no_tracker 0
 # The destination saw its stream cut: it ends.
 check "the cancelled destination gives up" wait_gone "${qpid[dst4]}" 120
 qemu_quit dst4
 check "max-bandwidth back to 1 GiB/s" \
 	qok src migrate-set-parameters '{"max-bandwidth": 1073741824}'
 check "downtime-limit set again" mig_params src
-start_dst dst5 || fail "destination 5 waits for a migration"
-check "migrate starts again" migrate_to src dst5
-migrate_end src retry-after-cancel 1200
-check "the retried migration completed" test "$mig_end" = completed
-summary "$VM_OUT/migrate-retry-after-cancel.json"
-check "destination 5 paused after the migration" wait_status_of dst5 paused
-check "after the retry VF1 holds VF0's state" \
-	test "$(digest 0)" = "$(digest 1)"
-check "cont on destination 5" qok dst5 cont
-check "the guest counts on at destination 5" counting dst5
+retry_to dst5 retry-after-cancel
 qemu_quit src
 qemu_quit dst5
 
