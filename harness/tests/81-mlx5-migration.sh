@@ -107,24 +107,9 @@ mig() { # LABEL TEST [VAR=VALUE...]: one case of vfio_pci_mig_test
 }
 
 # ---- setup: the model, its PF, two VFs under mlx5_vfio_pci ----
-# setup [MODEL-PARAM...]: sets vf0, vf1 and mkeys0; exits if no VFs.
+# setup [MODEL-PARAM...]: VF0 the source, VF1 the target.
 setup() {
-	check "insmod the mlx5_core model $*" insmod "$ko" "$@"
-	check "PF bound to the model" bind_vfio "$pf" mlx5_core_model
-	check "sriov_numvfs=2" sh -c "echo 2 >$sys/$pf/sriov_numvfs"
-	if ! vf0=$(vf_of 0) || ! vf1=$(vf_of 1); then
-		fail "two VFs exist"
-		finish
-	fi
-	echo "# VF0 (source) $vf0, VF1 (target) $vf1"
-	check "modprobe $drv (the model stands for mlx5_core)" modprobe "$drv"
-	check "vfio-pci-core under it is our build" \
-		sh -c "grep -q O /sys/module/vfio_pci_core/taint"
-	for vf in "$vf0" "$vf1"; do
-		check "VF $vf bound to $drv" bind_vfio "$vf" "$drv"
-	done
-	mkeys0=$(sed -n 's/^mkeys //p' "$dbg/resources")
-	echo "# the PF holds $mkeys0 mkeys before any migration"
+	mlx5_model_up 2 "$@"
 }
 
 # teardown: VFs, PF and modules gone.

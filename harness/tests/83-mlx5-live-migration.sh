@@ -398,22 +398,8 @@ retry_to() {
 }
 
 # ---- setup: the model, its PF, two VFs under mlx5_vfio_pci ----
-check "insmod the mlx5_core model" insmod "$ko"
-check "PF bound to the model" bind_vfio "$pf" mlx5_core_model
-check "sriov_numvfs=2" sh -c "echo 2 >$sys/$pf/sriov_numvfs"
-if ! vf0=$(vf_of 0) || ! vf1=$(vf_of 1); then
-	fail "two VFs exist"
-	finish
-fi
-echo "# VF0 (source) $vf0, VF1 (destination) $vf1"
-check "modprobe $drv (the model stands for mlx5_core)" modprobe "$drv"
-check "vfio-pci-core under it is our build" \
-	sh -c "grep -q O /sys/module/vfio_pci_core/taint"
-for vf in "$vf0" "$vf1"; do
-	check "VF $vf bound to $drv" bind_vfio "$vf" "$drv"
-done
-mkeys0=$(sed -n 's/^mkeys //p' "$dbg/resources")
-echo "# the PF holds $mkeys0 mkeys before any migration"
+# VF0 goes to the source QEMU, VF1 to the destinations.
+mlx5_model_up 2
 check "the guest firmware assembles" \
 	"$harness/guest-fw/build.sh" "$work/fw.bin" "REPORT_SHIFT=$shift_bits"
 echo "# $(chroot "$root" qemu-system-x86_64 --version | head -n 1)"

@@ -50,16 +50,8 @@ nothing_held() {
 	return 1
 }
 
-setup() {
-	check "insmod the mlx5_core model $*" insmod "$ko" "$@"
-	check "PF bound to the model" bind_vfio "$pf" mlx5_core_model
-	check "sriov_numvfs=1" sh -c "echo 1 >$sys/$pf/sriov_numvfs"
-	if ! vf0=$(vf_of 0); then
-		fail "the VF exists"
-		finish
-	fi
-	check "modprobe $drv (the model stands for mlx5_core)" modprobe "$drv"
-	check "VF $vf0 bound to $drv" bind_vfio "$vf0" "$drv"
+setup() { # [MODEL-PARAM...]: one VF, $vf0
+	mlx5_model_up 1 "$@"
 }
 
 teardown() {

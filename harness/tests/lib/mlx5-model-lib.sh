@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# The variables set here (sys, ko, pf, dbg) are the interface:
+# The variables set here (sys, ko, pf, dbg, vf0, vf1, mkeys0) are the
+# interface:
 # shellcheck disable=SC2034
 #
 # Start of the tests that run on the test-only mlx5_core model
@@ -14,6 +15,13 @@
 #                        fail and finish the test if the model or the PF
 #                        is missing
 #   vf_of N              the address of the PF's VF N
+#   mlx5_model_up NVFS [MODEL-PARAM...]
+#                        load the model with the parameters, bind the PF
+#                        to it, enable NVFS (1 or 2) VFs and bind them to
+#                        mlx5_vfio_pci, checked to run on our
+#                        vfio-pci-core; set $vf0 (and $vf1) and $mkeys0,
+#                        the PF's memory keys then; finish the test if
+#                        the VFs do not appear
 
 mlx5_model_start() {
 	sys=/sys/bus/pci/devices
@@ -30,4 +38,27 @@ mlx5_model_start() {
 
 vf_of() {
 	gl_link_name "$sys/$pf/virtfn$1"
+}
+
+mlx5_model_up() {
+	local n=$1 vf
+	shift
+	check "insmod the mlx5_core model $*" insmod "$ko" "$@"
+	check "PF bound to the model" bind_vfio "$pf" mlx5_core_model
+	check "sriov_numvfs=$n" sh -c "echo $n >$sys/$pf/sriov_numvfs"
+	vf1=
+	if ! vf0=$(vf_of 0) || { [ "$n" -gt 1 ] && ! vf1=$(vf_of 1); }; then
+		fail "$n VFs exist"
+		finish
+	fi
+	echo "# VF0 $vf0${vf1:+, VF1 $vf1}"
+	check "modprobe mlx5_vfio_pci (the model stands for mlx5_core)" \
+		modprobe mlx5_vfio_pci
+	check "vfio-pci-core under it is our build" \
+		sh -c "grep -q O /sys/module/vfio_pci_core/taint"
+	for vf in $vf0 $vf1; do
+		check "VF $vf bound to mlx5_vfio_pci" bind_vfio "$vf" mlx5_vfio_pci
+	done
+	mkeys0=$(sed -n 's/^mkeys //p' "$dbg/resources")
+	echo "# the PF holds $mkeys0 mkeys"
 }
