@@ -1479,16 +1479,11 @@ static int do_hold(const char *bdf, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *bdf = vfio_selftests_bdf();
+	const char *bdf;
 
-	if (argc >= 2 && !strcmp(argv[1], "hold")) {
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		if (!bdf) {
-			fprintf(stderr, "hold: set %s\n",
-				VFIO_SELFTESTS_BDF_ENV);
-			return 2;
-		}
-		return do_hold(bdf, argc - 2, argv + 2);
+	if (vfio_selftests_hold_mode(argc, argv)) {
+		bdf = vfio_selftests_hold_bdf();
+		return bdf ? do_hold(bdf, argc - 2, argv + 2) : 2;
 	}
 	return test_harness_run(argc, argv);
 }

@@ -39,6 +39,21 @@ const char *vfio_selftests_bdf(void)
 	return bdf;
 }
 
+bool vfio_selftests_hold_mode(int argc, char **argv)
+{
+	return argc >= 2 && !strcmp(argv[1], "hold");
+}
+
+const char *vfio_selftests_hold_bdf(void)
+{
+	const char *bdf = vfio_selftests_bdf();
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!bdf)
+		fprintf(stderr, "hold: set %s\n", VFIO_SELFTESTS_BDF_ENV);
+	return bdf;
+}
+
 static int bdf_group_id(const char *bdf, int *group_id)
 {
 	char path[PATH_MAX], target[PATH_MAX];

@@ -45,6 +45,15 @@ struct sysfs_resource {
 const char *vfio_selftests_bdf(void);
 
 /*
+ * Tests with a "hold" mode (argv[1] "hold") keep a device open in some
+ * state for the VM script that started them and talk to it line by line.
+ * vfio_selftests_hold_bdf() sets stdout line-buffered for that script and
+ * returns the BDF, or NULL after saying on stderr that it is not set.
+ */
+bool vfio_selftests_hold_mode(int argc, char **argv);
+const char *vfio_selftests_hold_bdf(void);
+
+/*
  * Open @bdf: group, container (type1v2 IOMMU) and device fd, then fetch
  * VFIO_DEVICE_GET_INFO.  Returns 0, or -1 with a message in @err.
  */
