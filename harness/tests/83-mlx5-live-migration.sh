@@ -323,14 +323,15 @@ no_tracker() {
 	return 1
 }
 
-# dma_refused N ERROR: VF N's DMA write is refused with ERROR (strerror).
+# dma_refused N ADDR ERROR: VF N's DMA write of a page at ADDR is refused
+# with ERROR (strerror's words).
 dma_refused() {
 	local err
-	err=$(printf "%s 4096 0x11\n" "$dma_page" 2>&1 >"$dbg/vf$1/dma_write") && {
+	err=$(printf "%s 4096 0x11\n" "$2" 2>&1 >"$dbg/vf$1/dma_write") && {
 		echo "# the write was taken"
 		return 1
 	}
-	[[ $err == *"$2"* ]] && return 0
+	[[ $err == *"$3"* ]] && return 0
 	echo "# $err"
 	return 1
 }
@@ -446,6 +447,9 @@ fi
 check "VF0 writes 0x5a over a page of guest RAM by DMA" \
 	vf_dma 0 "$dma_page" 0x5a
 check "the source guest's RAM has it" page_is src "$dma_page" 0x5a
+# 256 MiB: past the guest's 64 MiB of RAM, so nothing is mapped there.
+check "a DMA write where QEMU mapped nothing is refused (EFAULT)" \
+	dma_refused 0 0x10000000 "Bad address"
 # Pre-copy held: at 4 MiB/s QEMU allows 4 KiB of downtime data in 1 ms,
 # less than the 64 pages the guest dirties all the time.
 check "max-bandwidth 4 MiB/s, downtime-limit 1 ms" \
@@ -484,7 +488,7 @@ check "VF1 holds the state VF0 had when the source stopped" \
 check "the destination's RAM has the VF's last write" \
 	page_is dst1 "$dma_page" 0xa5
 check "the stopped VF0 does no DMA (EBUSY)" \
-	dma_refused 0 "Device or resource busy"
+	dma_refused 0 "$dma_page" "Device or resource busy"
 if [ "$device_tracking" = 1 ]; then
 	check "QEMU used the VF's dirty tracking (no warning)" \
 		sh -c "! grep -q 'support device and IOMMU dirty tracking' $VM_OUT/qemu-src.log"
