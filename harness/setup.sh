@@ -38,10 +38,16 @@ esac
 # kernel's kbuild needs to build external modules, pciutils (lspci,
 # setpci) for poking at devices inside the VMs, debootstrap for the Debian
 # 13 root with a newer QEMU (harness/trixie-root.sh), and binutils for the
-# tests' guest firmware (harness/guest-fw).
+# tests' guest firmware (harness/guest-fw).  DPDK's dpdk-testpmd, a real
+# user of vfio-pci (harness/tests/91-dpdk-testpmd.sh), comes with dpdk-dev
+# (the dpdk package has only the Python helpers); the e1000 poll-mode
+# driver that runs the VM's e1000e NICs is only recommended, and
+# recommends are not installed here, so it is named, as is the ring
+# mempool driver that holds every packet buffer.
 base_pkgs=(qemu-system-x86 qemu-utils busybox-static kmod sparse cpio bc
 	flex bison libelf-dev libssl-dev xz-utils zstd gcc make python3 perl
-	pciutils rsync debootstrap binutils)
+	pciutils rsync debootstrap binutils
+	dpdk-dev librte-net-e1000-23 librte-mempool-ring23)
 
 log() { echo "setup.sh: $*" >&2; }
 
