@@ -120,6 +120,11 @@ checkpatch_files() {
 		find tools/testing/selftests/vfio/mlx5_core_model -type f \
 			\( -name '*.c' -o -name '*.h' -o -name Kbuild \) \
 			-print 2>/dev/null || true
+		# The test-only kernel modules of the harness, and the nested
+		# guest's edu driver: kernel code too, held to the same rules.
+		find harness/tests harness/guest -mindepth 2 -maxdepth 2 -type f \
+			\( -name '*.c' -o -name '*.h' -o -name Kbuild \) \
+			-print 2>/dev/null || true
 	) | LC_ALL=C sort
 }
 
