@@ -90,6 +90,13 @@ if root=$("$here/trixie-root.sh"); then
 else
 	echo "check-debug: no Debian 13 root (harness/trixie-root.sh failed)" >&2
 fi
+# The nested guest of the real-client tests (88, 89): Debian's kernel,
+# whatever kernel the VM itself boots.
+if guest=$("$here/guest-initramfs.sh"); then
+	export VFIO_GUEST_DIR=$guest
+else
+	echo "check-debug: no guest image (harness/guest-initramfs.sh failed)" >&2
+fi
 MKMODROOT_SRC=$dk/lib/modules/$kver \
 	"$here/mkmodroot.sh" "$kver" "$build/modroot" "$build/oot/drivers/vfio/pci"
 "$here/build-selftests.sh" "$build/selftests" >/dev/null

@@ -46,6 +46,12 @@ trixie_root() {
 	VFIO_TRIXIE_ROOT=$(harness/trixie-root.sh) && export VFIO_TRIXIE_ROOT
 }
 stage trixie-root trixie_root
+# The nested guest of the real-client tests (88, 89): Debian's kernel and
+# a busybox initramfs with their drivers; built once and cached.
+guest_image() {
+	VFIO_GUEST_DIR=$(harness/guest-initramfs.sh) && export VFIO_GUEST_DIR
+}
+stage guest-image guest_image
 stage lint harness/lint.sh
 if [ -z "${SKIP_INTREE:-}" ]; then
 	stage intree harness/intree-check.sh
