@@ -43,11 +43,13 @@ esac
 # (the dpdk package has only the Python helpers); the e1000 poll-mode
 # driver that runs the VM's e1000e NICs is only recommended, and
 # recommends are not installed here, so it is named, as is the ring
-# mempool driver that holds every packet buffer.
+# mempool driver that holds every packet buffer.  libkmod-dev is for
+# tools/vfio-pci-bind, which looks up and loads the VFIO driver of a
+# device through libkmod (the guest runs it on the host's libkmod2).
 base_pkgs=(qemu-system-x86 qemu-utils busybox-static kmod sparse cpio bc
 	flex bison libelf-dev libssl-dev xz-utils zstd gcc make python3 perl
 	pciutils rsync debootstrap binutils
-	dpdk-dev librte-net-e1000-23 librte-mempool-ring23)
+	dpdk-dev librte-net-e1000-23 librte-mempool-ring23 libkmod-dev)
 
 log() { echo "setup.sh: $*" >&2; }
 
