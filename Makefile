@@ -7,6 +7,8 @@
 #   make                 build vfio-pci-core.ko, vfio-pci.ko and
 #                        mlx5-vfio-pci.ko (where the kernel has mlx5_core)
 #   make KDIR=/path      ...against another kernel build tree
+#   make tools           build tools/vfio-pci-bind into build/tools (part of
+#                        `make`; needs libkmod-dev)
 #   make modroot         module tree for the VM: distro modules + ours in updates/
 #   make selftests       build tools/testing/selftests/vfio into build/selftests
 #   make lint            checkpatch --strict, sparse, W=1
@@ -43,10 +45,15 @@ KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	CONFIG_VFIO_PCI_KUNIT_TEST=$(KUNIT_M) \
 	$(if $(MLX5_CORE_SYMVERS),KBUILD_EXTRA_SYMBOLS=$(MLX5_CORE_SYMVERS))
 
-.PHONY: all modules sync-src modroot selftests test-modules lint intree check demo setup clean \
-	check-debug coverage bench
+.PHONY: all modules tools sync-src modroot selftests test-modules lint intree check demo \
+	setup clean check-debug coverage bench
 
-all: modules
+all: modules tools
+
+# Userspace tools, built in place of their sources' own Makefiles so that
+# they stay usable on their own.
+tools:
+	$(MAKE) -s -C $(REPO)/tools/vfio-pci-bind O=$(BUILD)/tools/vfio-pci-bind
 
 # Build from a copy so that the source tree never collects build products.
 sync-src:

@@ -32,7 +32,7 @@ stage() {
 }
 
 stage setup harness/setup.sh || exit 1
-stage build make -s modroot || exit 1
+stage build make -s modroot tools || exit 1
 stage selftests-build make -s selftests test-modules || exit 1
 export VFIO_PCI_ID_SPOOF_KO=$repo/build/test-modules/pci-id-spoof/pci_id_spoof.ko
 export VFIO_IGD_FIXTURE_KO=$repo/build/test-modules/igd-fixture/igd_fixture.ko

@@ -125,6 +125,10 @@ checkpatch_files() {
 		find harness/tests harness/guest -mindepth 2 -maxdepth 2 -type f \
 			\( -name '*.c' -o -name '*.h' -o -name Kbuild \) \
 			-print 2>/dev/null || true
+		# The binding tool.
+		find tools/vfio-pci-bind -type f \
+			\( -name '*.c' -o -name Makefile \) \
+			-print 2>/dev/null || true
 	) | LC_ALL=C sort
 }
 
