@@ -90,6 +90,9 @@ test-modules:
 	@mkdir -p $(BUILD)/test-modules/igd-fixture
 	@cp $(REPO)/harness/tests/igd-fixture/* $(BUILD)/test-modules/igd-fixture/
 	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/igd-fixture modules
+	@mkdir -p $(BUILD)/test-modules/bind-fixture
+	@cp $(REPO)/harness/tests/bind-fixture/* $(BUILD)/test-modules/bind-fixture/
+	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/bind-fixture modules
 	@mkdir -p $(BUILD)/test-modules/intx-inject
 	@cp $(REPO)/harness/tests/intx-inject/* $(BUILD)/test-modules/intx-inject/
 	$(MAKE) -s -C $(KDIR) M=$(BUILD)/test-modules/intx-inject modules
