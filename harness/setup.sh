@@ -46,10 +46,13 @@ esac
 # mempool driver that holds every packet buffer.  libkmod-dev is for
 # tools/vfio-pci-bind, which looks up and loads the VFIO driver of a
 # device through libkmod (the guest runs it on the host's libkmod2).
+# driverctl, Debian's tool for driver overrides, is checked against our
+# modules in the same test (harness/tests/92-bind-tool.sh).
 base_pkgs=(qemu-system-x86 qemu-utils busybox-static kmod sparse cpio bc
 	flex bison libelf-dev libssl-dev xz-utils zstd gcc make python3 perl
 	pciutils rsync debootstrap binutils
-	dpdk-dev librte-net-e1000-23 librte-mempool-ring23 libkmod-dev)
+	dpdk-dev librte-net-e1000-23 librte-mempool-ring23 libkmod-dev
+	driverctl)
 
 log() { echo "setup.sh: $*" >&2; }
 
