@@ -71,6 +71,7 @@ make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" GCOV_PROFILE=y mod
 # The test-only modules too: the tests would otherwise build them in the
 # guest, which has no build tree for this kernel.
 make -s -C "$repo" BUILD="$build" KDIR="$dk/obj" KVER="$kver" test-modules
+make -s -C "$repo" BUILD="$build" tools
 # The debug kernel has no mlx5_core: mlx5-vfio-pci links against the
 # symbols of the test model of it, built with the test modules.
 model_symvers=$build/test-modules/mlx5-core-model/Module.symvers
@@ -82,6 +83,8 @@ export VFIO_PCI_ID_SPOOF_KO=$build/test-modules/pci-id-spoof/pci_id_spoof.ko
 export VFIO_IGD_FIXTURE_KO=$build/test-modules/igd-fixture/igd_fixture.ko
 export VFIO_VARIANT_FIXTURE_KO=$build/test-modules/variant-fixture/vfio_pci_variant_fixture.ko
 export VFIO_INTX_INJECT_KO=$build/test-modules/intx-inject/intx_inject.ko
+export VFIO_BIND_FIXTURE_DIR=$build/test-modules/bind-fixture
+export VFIO_PCI_BIND=$build/tools/vfio-pci-bind/vfio-pci-bind
 export VFIO_MLX5_MODEL_KO=$build/test-modules/mlx5-core-model/mlx5_core.ko
 # The Debian 13 root (QEMU 10) of the tests that need it (83); they fail
 # without it, the others run.

@@ -38,6 +38,7 @@ export VFIO_PCI_ID_SPOOF_KO=$repo/build/test-modules/pci-id-spoof/pci_id_spoof.k
 export VFIO_IGD_FIXTURE_KO=$repo/build/test-modules/igd-fixture/igd_fixture.ko
 export VFIO_VARIANT_FIXTURE_KO=$repo/build/test-modules/variant-fixture/vfio_pci_variant_fixture.ko
 export VFIO_BIND_FIXTURE_DIR=$repo/build/test-modules/bind-fixture
+export VFIO_PCI_BIND=$repo/build/tools/vfio-pci-bind/vfio-pci-bind
 export VFIO_INTX_INJECT_KO=$repo/build/test-modules/intx-inject/intx_inject.ko
 export VFIO_MLX5_MODEL_KO=$repo/build/test-modules/mlx5-core-model/mlx5_core.ko
 # The Debian 13 root (QEMU 10) for the tests that need a newer QEMU than

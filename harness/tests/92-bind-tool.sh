@@ -28,7 +28,8 @@
 #   - Debian's driverctl set-override binds e1000e to vfio-pci and
 #     unset-override gives it back to e1000e.
 # VFIO_BIND_FIXTURE_DIR names the fixture modules' directory (make
-# test-modules); the tool is build/tools/vfio-pci-bind (make tools).
+# test-modules), VFIO_PCI_BIND the tool (make tools); both default to
+# their place under build/.
 
 set -uo pipefail
 
@@ -39,7 +40,7 @@ harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 require_vm
 
 repo=$(dirname "$harness")
-tool=$repo/build/tools/vfio-pci-bind/vfio-pci-bind
+tool=${VFIO_PCI_BIND:-$repo/build/tools/vfio-pci-bind/vfio-pci-bind}
 fixdir=${VFIO_BIND_FIXTURE_DIR:-$repo/build/test-modules/bind-fixture}
 sys=/sys/bus/pci/devices
 kver=$(uname -r)
