@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,nvme,e1000e-link,e1000e-link
 # vm-mem: 2048
-# vm-timeout: 1200
+# vm-timeout: 1800
 #
 # A real client end to end: Debian 12's QEMU (7.2), inside the VM, boots a
 # Linux guest with the VM's edu, nvme and two e1000e assigned through our

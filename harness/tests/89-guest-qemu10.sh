@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # vm-devices: edu,nvme,e1000e-link,e1000e-link
 # vm-mem: 2048
-# vm-timeout: 1200
+# vm-timeout: 1800
 #
 # 88-guest-qemu with Debian 13's QEMU (10.x, from the root of
 # harness/trixie-root.sh, run chrooted in a private mount namespace).  The
