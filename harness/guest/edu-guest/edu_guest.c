@@ -244,7 +244,11 @@ static int edu_guest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 }
 
-static void edu_guest_remove(struct pci_dev *pdev)
+/*
+ * Power-off and unbind alike: no interrupt may arrive and no DMA may run
+ * once the guest has let go of the device.
+ */
+static void edu_guest_quiesce(struct pci_dev *pdev)
 {
 	struct edu_guest *edu = pci_get_drvdata(pdev);
 
@@ -253,20 +257,31 @@ static void edu_guest_remove(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 }
 
-static const struct pci_device_id edu_guest_ids[] = {
+static const struct pci_device_id edu_guest_match[] = {
 	{ PCI_DEVICE(0x1234, 0x11e8) },
 	{ }
 };
-MODULE_DEVICE_TABLE(pci, edu_guest_ids);
+MODULE_DEVICE_TABLE(pci, edu_guest_match);
 
-static struct pci_driver edu_guest_driver = {
-	.name = KBUILD_MODNAME,
-	.id_table = edu_guest_ids,
+static struct pci_driver edu_guest_pci = {
 	.probe = edu_guest_probe,
-	.remove = edu_guest_remove,
-	.shutdown = edu_guest_remove,
+	.shutdown = edu_guest_quiesce,
+	.remove = edu_guest_quiesce,
+	.id_table = edu_guest_match,
+	.name = "edu_guest",
 };
-module_pci_driver(edu_guest_driver);
+
+static int __init edu_guest_init(void)
+{
+	return pci_register_driver(&edu_guest_pci);
+}
+module_init(edu_guest_init);
+
+static void __exit edu_guest_exit(void)
+{
+	pci_unregister_driver(&edu_guest_pci);
+}
+module_exit(edu_guest_exit);
 
 MODULE_DESCRIPTION("Guest driver for QEMU's edu device, for VFIO client tests");
 MODULE_LICENSE("GPL");
