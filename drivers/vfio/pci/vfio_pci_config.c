@@ -3,7 +3,7 @@
  * Virtualized PCI configuration space.
  *
  * The user sees a configuration space assembled bit by bit from two sources:
- * the device itself and a virtual copy kept here.  Three per-byte masks say,
+ * the device itself and a virtual copy kept here.  Three masks per byte say,
  * for every bit, where reads come from and what writes do:
  *
  *   virt  set: the bit is served from, and written into, the virtual copy;
@@ -25,6 +25,13 @@
  * Some registers do more than store bits (COMMAND, the BARs, PMCSR, the MSI
  * flags, the FLR bits, VPD): after the bits are stored, a hook registered
  * for the register's range acts on them.
+ *
+ * A byte's three masks together make its rule.  A config space holds few
+ * distinct rules (bytes passed through, read-only, fully virtual, and the
+ * odd mixed register), so each byte keeps the index of its rule in a small
+ * per-device table instead of three masks of its own.  With the virtual
+ * copy that is two bytes per byte of config space: what a PCIe function
+ * costs for each open is two 4 KiB arrays, not four.
  */
 #include <linux/bitfield.h>
 #include <linux/pci.h>
@@ -41,10 +48,28 @@
 /* Capabilities whose registers have side effects: PM, MSI, EXP, AF, VPD. */
 #define CFG_MAX_HOOKS		8
 
+/*
+ * Distinct byte rules one config space may use; indexes are u8.  Devices
+ * seen so far use a few dozen.
+ */
+#define CFG_MAX_RULES		128
+
 /* Size of the ROM the platform shadowed for a device without a ROM BAR. */
 #define CFG_SHADOW_ROM_SIZE	0x20000
 
 struct vfio_pci_config_state;
+
+/*
+ * struct cfg_rule - how the bits of one config byte behave, see above
+ * @virt: bits served from, and written into, the virtual copy
+ * @wr: bits the user may change
+ * @w1c: bits that are write-one-to-clear in hardware
+ */
+struct cfg_rule {
+	u8 virt;
+	u8 wr;
+	u8 w1c;
+};
 
 /*
  * struct cfg_hook - side effect of writes to a capability's registers
@@ -79,10 +104,12 @@ struct cfg_hook {
  * @nr_hooks: entries used in @hooks
  * @snap: the device's own config space, read once at enable; only valid
  *	while vfio_pci_config_init() builds the masks from it
- * @vconfig: the virtual copy
- * @virt: per-byte mask, see above
- * @wr: per-byte mask, see above
- * @w1c: per-byte mask, see above
+ * @nr_rules: entries used in @rules
+ * @rules_full: a byte needed a rule that @rules had no room for; setup
+ *	fails then (see vfio_pci_config_init())
+ * @rules: the distinct mask triples of this config space, see above
+ * @vconfig: the virtual copy, @size bytes
+ * @rule: per byte, the index of its rule in @rules, @size bytes
  */
 struct vfio_pci_config_state {
 	struct mutex		lock;		/* see above */
@@ -94,10 +121,11 @@ struct vfio_pci_config_state {
 	struct cfg_hook		hooks[CFG_MAX_HOOKS];
 	unsigned int		nr_hooks;
 	const u8		*snap;
-	u8			vconfig[VFIO_PCI_CFG_SPACE_MAX];
-	u8			virt[VFIO_PCI_CFG_SPACE_MAX];
-	u8			wr[VFIO_PCI_CFG_SPACE_MAX];
-	u8			w1c[VFIO_PCI_CFG_SPACE_MAX];
+	unsigned int		nr_rules;
+	bool			rules_full;
+	struct cfg_rule		rules[CFG_MAX_RULES];
+	u8			*vconfig;
+	u8			*rule;
 };
 
 /* Helpers to read and set little-endian fields of the per-byte arrays. */
@@ -120,6 +148,89 @@ static void cfg_put(u8 *arr, unsigned int pos, unsigned int size, u32 val)
 }
 
 /*
+ * The index of the rule with these masks, added to the table if it is new,
+ * or -ENOSPC when the table is full.
+ */
+static int cfg_rule_index(struct vfio_pci_config_state *cfg, u8 virt, u8 wr,
+			  u8 w1c)
+{
+	struct cfg_rule *r;
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_rules; i++) {
+		r = &cfg->rules[i];
+		if (r->virt == virt && r->wr == wr && r->w1c == w1c)
+			return i;
+	}
+	if (cfg->nr_rules == CFG_MAX_RULES)
+		return -ENOSPC;
+	r = &cfg->rules[cfg->nr_rules];
+	r->virt = virt;
+	r->wr = wr;
+	r->w1c = w1c;
+	return cfg->nr_rules++;
+}
+
+/*
+ * Setup's version: a full table is remembered, and fails the setup once
+ * the layout is done; until then the byte keeps rule 0 (read-only, from
+ * the device), as every byte starts out.
+ */
+static u8 cfg_setup_rule(struct vfio_pci_config_state *cfg, u8 virt, u8 wr,
+			 u8 w1c)
+{
+	int idx = cfg_rule_index(cfg, virt, wr, w1c);
+
+	if (idx < 0) {
+		cfg->rules_full = true;
+		return 0;
+	}
+	return idx;
+}
+
+/* Give each of @size bytes at @pos its share of the three masks. */
+static void cfg_set_rules(struct vfio_pci_config_state *cfg, unsigned int pos,
+			  unsigned int size, u32 virt, u32 wr, u32 w1c)
+{
+	unsigned int i, shift;
+
+	for (i = 0; i < size; i++) {
+		shift = 8 * i;
+		cfg->rule[pos + i] = cfg_setup_rule(cfg, virt >> shift,
+						    wr >> shift, w1c >> shift);
+	}
+}
+
+/* The three masks of @size bytes at @pos, as little-endian values. */
+static void cfg_get_rules(const struct vfio_pci_config_state *cfg,
+			  unsigned int pos, unsigned int size, u32 *virt,
+			  u32 *wr, u32 *w1c)
+{
+	const struct cfg_rule *r;
+	unsigned int i;
+
+	*virt = 0;
+	*wr = 0;
+	*w1c = 0;
+	for (i = 0; i < size; i++) {
+		r = &cfg->rules[cfg->rule[pos + i]];
+		*virt |= (u32)r->virt << (8 * i);
+		*wr |= (u32)r->wr << (8 * i);
+		*w1c |= (u32)r->w1c << (8 * i);
+	}
+}
+
+/* Give a whole range one rule: every byte with the same masks. */
+static void cfg_fill_rule(struct vfio_pci_config_state *cfg, unsigned int pos,
+			  unsigned int len, u8 virt, u8 wr, u8 w1c)
+{
+	if (pos >= cfg->size)
+		return;
+	len = min(len, cfg->size - pos);
+	memset(cfg->rule + pos, cfg_setup_rule(cfg, virt, wr, w1c), len);
+}
+
+/*
  * Open @size bytes at @pos with the given read source and write masks.  A bit
  * in @virt reads from the virtual copy, which starts out with the device's
  * value; a bit in @wr is user writable.
@@ -129,9 +240,7 @@ static void cfg_allow(struct vfio_pci_config_state *cfg, unsigned int pos,
 {
 	if (pos + size > cfg->size)
 		return;
-	cfg_put(cfg->virt, pos, size, virt);
-	cfg_put(cfg->wr, pos, size, wr);
-	cfg_put(cfg->w1c, pos, size, 0);
+	cfg_set_rules(cfg, pos, size, virt, wr, 0);
 	cfg_put(cfg->vconfig, pos, size, cfg_get(cfg->snap, pos, size) & virt);
 }
 
@@ -139,24 +248,14 @@ static void cfg_allow(struct vfio_pci_config_state *cfg, unsigned int pos,
 static void cfg_passthrough(struct vfio_pci_config_state *cfg,
 			    unsigned int pos, unsigned int len)
 {
-	if (pos >= cfg->size)
-		return;
-	len = min(len, cfg->size - pos);
-	memset(cfg->virt + pos, 0, len);
-	memset(cfg->wr + pos, 0, len);
-	memset(cfg->w1c + pos, 0, len);
+	cfg_fill_rule(cfg, pos, len, 0, 0, 0);
 }
 
 /* Expose a range read-write, straight to the device. */
 static void cfg_raw(struct vfio_pci_config_state *cfg, unsigned int pos,
 		    unsigned int len)
 {
-	if (pos >= cfg->size)
-		return;
-	len = min(len, cfg->size - pos);
-	memset(cfg->virt + pos, 0, len);
-	memset(cfg->wr + pos, 0xff, len);
-	memset(cfg->w1c + pos, 0, len);
+	cfg_fill_rule(cfg, pos, len, 0, 0xff, 0);
 }
 
 /* Expose a register as a read-only virtual value. */
@@ -171,10 +270,12 @@ static void cfg_virtual_ro(struct vfio_pci_config_state *cfg,
 static void cfg_mark_w1c(struct vfio_pci_config_state *cfg, unsigned int pos,
 			 unsigned int size, u32 bits)
 {
-	u32 wr = cfg_get(cfg->wr, pos, size);
+	u32 virt, wr, w1c;
 
-	cfg_put(cfg->w1c, pos, size, bits);
-	cfg_put(cfg->wr, pos, size, wr | bits);
+	if (pos + size > cfg->size)
+		return;
+	cfg_get_rules(cfg, pos, size, &virt, &wr, &w1c);
+	cfg_set_rules(cfg, pos, size, virt, wr | bits, bits);
 }
 
 static void cfg_add_hook(struct vfio_pci_config_state *cfg, unsigned int base,
@@ -1088,9 +1189,11 @@ static int cfg_read_user(struct vfio_pci_core_device *vdev, unsigned int pos,
 			 unsigned int size, u32 *val)
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
-	u32 virt = cfg_get(cfg->virt, pos, size);
+	u32 virt, wr, w1c;
 	u32 hw = 0;
 	int ret;
+
+	cfg_get_rules(cfg, pos, size, &virt, &wr, &w1c);
 
 	if (virt != GENMASK(8 * size - 1, 0)) {
 		ret = cfg_hw_read(vdev->pdev, pos, size, &hw);
@@ -1106,12 +1209,11 @@ static int cfg_store_user(struct vfio_pci_core_device *vdev, unsigned int pos,
 			  unsigned int size, u32 val)
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
-	u32 virt = cfg_get(cfg->virt, pos, size);
-	u32 wr = cfg_get(cfg->wr, pos, size);
-	u32 w1c = cfg_get(cfg->w1c, pos, size);
-	u32 hw_wr = wr & ~virt;
-	u32 hw, v;
+	u32 virt, wr, w1c, hw_wr, hw, v;
 	int ret;
+
+	cfg_get_rules(cfg, pos, size, &virt, &wr, &w1c);
+	hw_wr = wr & ~virt;
 
 	if (wr & virt) {
 		v = cfg_get(cfg->vconfig, pos, size);
@@ -1144,10 +1246,12 @@ static int cfg_store_command(struct vfio_pci_core_device *vdev,
 	unsigned int shift = 8 * (pos - PCI_COMMAND);
 	u16 bytes = GENMASK(8 * len - 1, 0) << shift;
 	u16 cmd = val << shift;
-	u16 virt = cfg_get(cfg->virt, PCI_COMMAND, 2);
-	u16 wr = cfg_get(cfg->wr, PCI_COMMAND, 2) & bytes;
 	u16 v = cfg_get(cfg->vconfig, PCI_COMMAND, 2);
+	u32 virt, wr, w1c;
 	int ret;
+
+	cfg_get_rules(cfg, PCI_COMMAND, 2, &virt, &wr, &w1c);
+	wr &= bytes;
 
 	cfg_put(cfg->vconfig, PCI_COMMAND, 2,
 		(v & ~(wr & virt)) | (cmd & wr & virt));
@@ -1407,22 +1511,27 @@ bool vfio_pci_intx_disabled_by_user(struct vfio_pci_core_device *vdev)
  * up for the host and that a user must not redirect, like the ASLS
  * pointer to an Intel OpRegion, which vfio-pci maps at every open.
  *
- * Return: 0, or -EINVAL for a register outside the config space.
+ * Return: 0, -EINVAL for a register outside the config space, or -ENOSPC
+ * if the device's table of byte rules has no room for a fully virtual one
+ * (the register is left as it was).
  */
 int vfio_pci_config_virtualize(struct vfio_pci_core_device *vdev,
 			       unsigned int pos, unsigned int size, u32 val)
 {
 	struct vfio_pci_config_state *cfg = vdev->cfg;
+	int idx;
 
 	if (!cfg || !size || size > 4 || pos + size > cfg->size)
 		return -EINVAL;
 	mutex_lock(&cfg->lock);
-	cfg_put(cfg->virt, pos, size, GENMASK(8 * size - 1, 0));
-	cfg_put(cfg->wr, pos, size, GENMASK(8 * size - 1, 0));
-	cfg_put(cfg->w1c, pos, size, 0);
-	cfg_put(cfg->vconfig, pos, size, val);
+	/* Every byte of the register gets the same rule: all virtual. */
+	idx = cfg_rule_index(cfg, 0xff, 0xff, 0);
+	if (idx >= 0) {
+		memset(cfg->rule + pos, idx, size);
+		cfg_put(cfg->vconfig, pos, size, val);
+	}
 	mutex_unlock(&cfg->lock);
-	return 0;
+	return idx < 0 ? idx : 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_config_virtualize);
 
@@ -1460,18 +1569,22 @@ int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
 	u32 val;
 	int ret;
 
-	cfg = kvzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 	if (!cfg)
 		return -ENOMEM;
 	mutex_init(&cfg->lock);
 	cfg->size = min_t(unsigned int, pdev->cfg_size,
 			  VFIO_PCI_CFG_SPACE_MAX);
-
+	/* Rule 0, the default of every byte: read-only, from the device. */
+	cfg->nr_rules = 1;
+	/* One block for the two per-byte arrays: 8 KiB for a PCIe function. */
+	cfg->vconfig = kzalloc(2 * cfg->size, GFP_KERNEL_ACCOUNT);
 	snap = kzalloc(VFIO_PCI_CFG_SPACE_MAX, GFP_KERNEL);
-	if (!snap) {
+	if (!cfg->vconfig || !snap) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	cfg->rule = cfg->vconfig + cfg->size;
 	for (pos = 0; pos < cfg->size; pos += 4) {
 		ret = pci_read_config_dword(pdev, pos, &val);
 		if (ret) {
@@ -1486,12 +1599,21 @@ int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
 	cfg_build(vdev);
 	cfg->snap = NULL;
 	kfree(snap);
+	if (cfg->rules_full) {
+		pci_warn(pdev, "config space needs more than %d byte rules\n",
+			 CFG_MAX_RULES);
+		vdev->cfg = NULL;
+		snap = NULL;
+		ret = -ENOSPC;
+		goto err_free;
+	}
 	return 0;
 
 err_free:
 	kfree(snap);
+	kfree(cfg->vconfig);
 	mutex_destroy(&cfg->lock);
-	kvfree(cfg);
+	kfree(cfg);
 	return ret;
 }
 
@@ -1504,6 +1626,7 @@ void vfio_pci_config_free(struct vfio_pci_core_device *vdev)
 	if (!vdev->cfg)
 		return;
 	mutex_destroy(&vdev->cfg->lock);
-	kvfree(vdev->cfg);
+	kfree(vdev->cfg->vconfig);
+	kfree(vdev->cfg);
 	vdev->cfg = NULL;
 }
