@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/rcupdate.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
@@ -124,6 +125,9 @@ struct vfio_pci_region {
  *	low-power mode wakes up
  * @pm_save: config state of a NoSoftRst- function while it is in D3hot
  * @pm_runtime_engaged: the user asked for low-power mode
+ * @pm_access_sem: held for read by region reads and writes that rely on the
+ *	open file's usage count to keep the device awake, for write while the
+ *	user engages low-power mode (see vfio_pci_power_access_begin())
  * @needs_pm_restore: the function loses its config state in D3hot
  * @ioeventfds_lock: protects @ioeventfds_list and @ioeventfds_nr
  * @ioeventfds_list: registered VFIO_DEVICE_IOEVENTFDs
@@ -212,13 +216,16 @@ struct vfio_pci_core_device {
 
 	/*
 	 * Power management, see vfio_pci_power.c.  Everything here except
-	 * @needs_pm_restore (set at register time) is protected by
-	 * @memory_lock held for write.
+	 * @needs_pm_restore (set at register time) and @pm_access_sem is
+	 * protected by @memory_lock held for write.  @pm_runtime_engaged is
+	 * also read under @pm_access_sem held for read, and only becomes true
+	 * with it held for write.
 	 */
 	struct eventfd_ctx		*pm_wake_eventfd_ctx;
 	struct pci_saved_state		*pm_save;
 	bool				pm_runtime_engaged;
 	bool				needs_pm_restore;
+	struct percpu_rw_semaphore	pm_access_sem;
 
 	/* VFIO_DEVICE_IOEVENTFD registrations, under @ioeventfds_lock. */
 	struct mutex			ioeventfds_lock;

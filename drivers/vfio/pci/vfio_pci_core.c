@@ -324,13 +324,14 @@ static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev,
 			   char __user *buf, size_t count, loff_t *ppos,
 			   bool iswrite)
 {
+	bool woken;
 	ssize_t ret;
 
-	ret = vfio_pci_power_access_begin(vdev);
+	ret = vfio_pci_power_access_begin(vdev, &woken);
 	if (ret)
 		return ret;
 	ret = vfio_pci_region_rw(vdev, buf, count, ppos, iswrite);
-	vfio_pci_power_access_end(vdev);
+	vfio_pci_power_access_end(vdev, woken);
 	return ret;
 }
 
@@ -519,12 +520,16 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_err_handlers);
  * vfio_pci_core_init_dev - vfio_device_ops.init
  * @core_vdev: the vfio device, embedded in a vfio_pci_core_device
  *
- * Return: 0.
+ * Return: 0 or -ENOMEM.
  */
 int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 {
 	struct vfio_pci_core_device *vdev = to_core_dev(core_vdev);
+	int ret;
 
+	ret = percpu_init_rwsem(&vdev->pm_access_sem);
+	if (ret)
+		return ret;
 	vdev->pdev = to_pci_dev(core_vdev->dev);
 	vdev->irq_type = VFIO_PCI_IRQ_NONE;
 	vdev->msix_bar = 0xff;
@@ -551,6 +556,7 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 	mutex_destroy(&vdev->rom_lock);
 	mutex_destroy(&vdev->ioeventfds_lock);
 	xa_destroy(&vdev->ctx);
+	percpu_free_rwsem(&vdev->pm_access_sem);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
 

@@ -8,7 +8,9 @@
  *     in which case the reference taken by the PCI core around probe is
  *     simply kept until remove);
  *   - the vfio core around every device ioctl, and vfio_pci_rw() around
- *     every read() and write() of a region;
+ *     a read() or write() of a region that finds low-power mode engaged
+ *     (other accesses lean on the open file's count, see
+ *     vfio_pci_power_access_begin());
  *   - the open device, from vfio_pci_core_enable() to vfio_pci_core_disable(),
  *     except while the user engaged one of the LOW_POWER features, which hand
  *     that reference back so the device can suspend under an open file;
@@ -20,6 +22,7 @@
  */
 #include <linux/eventfd.h>
 #include <linux/pci.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -92,7 +95,7 @@ static void vfio_pci_low_power_exit_locked(struct vfio_pci_core_device *vdev)
 
 	if (!vdev->pm_runtime_engaged)
 		return;
-	vdev->pm_runtime_engaged = false;
+	WRITE_ONCE(vdev->pm_runtime_engaged, false);
 	pm_runtime_get_noresume(&vdev->pdev->dev);
 	if (vdev->pm_wake_eventfd_ctx) {
 		eventfd_ctx_put(vdev->pm_wake_eventfd_ctx);
@@ -260,19 +263,36 @@ void vfio_pci_power_close_end(struct vfio_pci_core_device *vdev)
 }
 
 /**
- * vfio_pci_power_access_begin - wake the device for a read() or write()
+ * vfio_pci_power_access_begin - keep the device awake for a read() or write()
  * @vdev: the device
+ * @woken: set if the access took a usage count of its own
  *
  * The vfio core only wakes devices around ioctls; region access through
  * the file is a wake-up too, so that a user in low-power mode (and, with a
  * wake-up eventfd, the mode ends) still reaches a device in D0.
  *
+ * Outside low-power mode the open file's usage count already keeps the
+ * device in D0, and taking one more around every access would cost a
+ * spinlock round trip on the hottest path there is.  Such an access holds
+ * @vdev->pm_access_sem for read instead, a per-CPU count; engaging the
+ * mode takes it for write, so it waits for those accesses and they never
+ * see the file's count handed back under them.  Only an access that finds
+ * the mode engaged resumes the device.
+ *
  * Return: 0, or -EIO if the device could not be resumed.
  */
-int vfio_pci_power_access_begin(struct vfio_pci_core_device *vdev)
+int vfio_pci_power_access_begin(struct vfio_pci_core_device *vdev,
+				bool *woken)
 {
-	int ret = pm_runtime_resume_and_get(&vdev->pdev->dev);
+	int ret;
 
+	percpu_down_read(&vdev->pm_access_sem);
+	*woken = READ_ONCE(vdev->pm_runtime_engaged);
+	if (!*woken)
+		return 0;
+	percpu_up_read(&vdev->pm_access_sem);
+
+	ret = pm_runtime_resume_and_get(&vdev->pdev->dev);
 	if (ret) {
 		pci_info_ratelimited(vdev->pdev,
 				     "cannot resume for user access: %d\n", ret);
@@ -284,10 +304,14 @@ int vfio_pci_power_access_begin(struct vfio_pci_core_device *vdev)
 /**
  * vfio_pci_power_access_end - let the device idle again after an access
  * @vdev: the device
+ * @woken: what vfio_pci_power_access_begin() said
  */
-void vfio_pci_power_access_end(struct vfio_pci_core_device *vdev)
+void vfio_pci_power_access_end(struct vfio_pci_core_device *vdev, bool woken)
 {
-	pm_runtime_put(&vdev->pdev->dev);
+	if (woken)
+		pm_runtime_put(&vdev->pdev->dev);
+	else
+		percpu_up_read(&vdev->pm_access_sem);
 }
 
 /*
@@ -299,16 +323,22 @@ void vfio_pci_power_access_end(struct vfio_pci_core_device *vdev)
 static int vfio_pci_low_power_enter(struct vfio_pci_core_device *vdev,
 				    struct eventfd_ctx *wake)
 {
+	int ret = 0;
+
+	/* Region accesses relying on the file's count finish first. */
+	percpu_down_write(&vdev->pm_access_sem);
 	vfio_pci_memory_lock_and_zap(vdev);
 	if (vdev->pm_runtime_engaged) {
-		up_write(&vdev->memory_lock);
-		return -EINVAL;
+		ret = -EINVAL;
+		goto out_unlock;
 	}
-	vdev->pm_runtime_engaged = true;
+	WRITE_ONCE(vdev->pm_runtime_engaged, true);
 	vdev->pm_wake_eventfd_ctx = wake;
 	pm_runtime_put_noidle(&vdev->pdev->dev);
+out_unlock:
 	up_write(&vdev->memory_lock);
-	return 0;
+	percpu_up_write(&vdev->pm_access_sem);
+	return ret;
 }
 
 /* The eventfd named by a LOW_POWER_ENTRY_WITH_WAKEUP payload. */

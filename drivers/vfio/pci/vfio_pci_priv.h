@@ -97,8 +97,9 @@ void vfio_pci_power_unregister(struct vfio_pci_core_device *vdev);
 int vfio_pci_power_open(struct vfio_pci_core_device *vdev);
 void vfio_pci_power_close_begin(struct vfio_pci_core_device *vdev);
 void vfio_pci_power_close_end(struct vfio_pci_core_device *vdev);
-int vfio_pci_power_access_begin(struct vfio_pci_core_device *vdev);
-void vfio_pci_power_access_end(struct vfio_pci_core_device *vdev);
+int vfio_pci_power_access_begin(struct vfio_pci_core_device *vdev,
+				bool *woken);
+void vfio_pci_power_access_end(struct vfio_pci_core_device *vdev, bool woken);
 int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
 				     u32 flags, void __user *arg,
 				     size_t argsz, bool wakeup);
