@@ -225,136 +225,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
 #endif
 
 /*
- * Copy one access's bytes from or to the user buffer.  Each width is its own
- * copy of constant size: a variable size makes the hardened usercopy check
- * inspect the kernel buffer on every call, and at one call per BAR dword or
- * qword that check costs as much as the rest of the access.
+ * Accesses go through a small kernel buffer a chunk at a time: one copy from
+ * or to the user, and one memory decode check, per chunk rather than per
+ * access.  For a BAR that is not mmapped those are most of the cost of an
+ * access; the device sees exactly the same sequence of accesses.
  */
-static int vfio_pci_user_get(u8 *bytes, const char __user *ubuf,
-			     unsigned int width)
-{
-	unsigned long left;
-
-	switch (width) {
-	case 8:
-		left = copy_from_user(bytes, ubuf, 8);
-		break;
-	case 4:
-		left = copy_from_user(bytes, ubuf, 4);
-		break;
-	case 2:
-		left = copy_from_user(bytes, ubuf, 2);
-		break;
-	default:
-		left = copy_from_user(bytes, ubuf, 1);
-		break;
-	}
-	return left ? -EFAULT : 0;
-}
-
-static int vfio_pci_user_put(char __user *ubuf, const u8 *bytes,
-			     unsigned int width)
-{
-	unsigned long left;
-
-	switch (width) {
-	case 8:
-		left = copy_to_user(ubuf, bytes, 8);
-		break;
-	case 4:
-		left = copy_to_user(ubuf, bytes, 4);
-		break;
-	case 2:
-		left = copy_to_user(ubuf, bytes, 2);
-		break;
-	default:
-		left = copy_to_user(ubuf, bytes, 1);
-		break;
-	}
-	return left ? -EFAULT : 0;
-}
-
-/*
- * Move one access of @width bytes between the user buffer and @io.  Values
- * travel in the device's little-endian byte order in both directions, so the
- * user buffer holds the bytes exactly as they are laid out in the BAR.
- */
-static int vfio_pci_io_one(struct vfio_pci_core_device *vdev, bool test_mem,
-			   void __iomem *io, char __user *ubuf,
-			   unsigned int width, bool iswrite)
-{
-	u8 bytes[8];
-	u64 val = 0;
-	int ret;
-
-	if (iswrite) {
-		if (vfio_pci_user_get(bytes, ubuf, width))
-			return -EFAULT;
-		switch (width) {
-		case 8:
-			val = get_unaligned_le64(bytes);
-			break;
-		case 4:
-			val = get_unaligned_le32(bytes);
-			break;
-		case 2:
-			val = get_unaligned_le16(bytes);
-			break;
-		default:
-			val = bytes[0];
-		}
-	}
-
-	switch (width) {
-#ifdef iowrite64
-	case 8:
-		if (iswrite) {
-			ret = vfio_pci_core_iowrite64(vdev, test_mem, val, io);
-		} else {
-			u64 v;
-
-			ret = vfio_pci_core_ioread64(vdev, test_mem, &v, io);
-			val = v;
-		}
-		break;
-#endif
-	case 4:
-		if (iswrite) {
-			ret = vfio_pci_core_iowrite32(vdev, test_mem, val, io);
-		} else {
-			u32 v;
-
-			ret = vfio_pci_core_ioread32(vdev, test_mem, &v, io);
-			val = v;
-		}
-		break;
-	case 2:
-		if (iswrite) {
-			ret = vfio_pci_core_iowrite16(vdev, test_mem, val, io);
-		} else {
-			u16 v;
-
-			ret = vfio_pci_core_ioread16(vdev, test_mem, &v, io);
-			val = v;
-		}
-		break;
-	default:
-		if (iswrite) {
-			ret = vfio_pci_core_iowrite8(vdev, test_mem, val, io);
-		} else {
-			u8 v;
-
-			ret = vfio_pci_core_ioread8(vdev, test_mem, &v, io);
-			val = v;
-		}
-		break;
-	}
-	if (ret || iswrite)
-		return ret;
-
-	put_unaligned_le64(val, bytes);
-	return vfio_pci_user_put(ubuf, bytes, width);
-}
+#define VFIO_PCI_IO_CHUNK	256
 
 /* Widest naturally aligned access at @off that fits @left and @max. */
 static unsigned int vfio_pci_io_width(loff_t off, size_t left,
@@ -368,10 +244,137 @@ static unsigned int vfio_pci_io_width(loff_t off, size_t left,
 	return width;
 }
 
+/*
+ * One access of @width bytes between @bytes and @io.  Values travel in the
+ * device's little-endian byte order in both directions, so the user buffer
+ * holds the bytes exactly as they are laid out in the BAR.
+ */
+static void vfio_pci_io_access(void __iomem *io, u8 *bytes,
+			       unsigned int width, bool iswrite)
+{
+	switch (width) {
+#ifdef iowrite64
+	case 8:
+		if (iswrite)
+			iowrite64(get_unaligned_le64(bytes), io);
+		else
+			put_unaligned_le64(ioread64(io), bytes);
+		break;
+#endif
+	case 4:
+		if (iswrite)
+			iowrite32(get_unaligned_le32(bytes), io);
+		else
+			put_unaligned_le32(ioread32(io), bytes);
+		break;
+	case 2:
+		if (iswrite)
+			iowrite16(get_unaligned_le16(bytes), io);
+		else
+			put_unaligned_le16(ioread16(io), bytes);
+		break;
+	default:
+		if (iswrite)
+			iowrite8(bytes[0], io);
+		else
+			bytes[0] = ioread8(io);
+		break;
+	}
+}
+
+/*
+ * Bytes of the accesses that fit whole in the first @avail of the @len
+ * bytes at @pos: where a write stops when the user buffer faults part way.
+ */
+static size_t vfio_pci_io_whole(loff_t pos, size_t len, size_t avail,
+				unsigned int max_width)
+{
+	unsigned int width;
+	size_t i = 0;
+
+	while (i < len) {
+		width = vfio_pci_io_width(pos + i, len - i, max_width);
+		if (i + width > avail)
+			break;
+		i += width;
+	}
+	return i;
+}
+
+/* The accesses covering @len bytes at @pos (@io maps offset 0). */
+static int vfio_pci_io_chunk(struct vfio_pci_core_device *vdev, bool test_mem,
+			     void __iomem *io, loff_t pos, u8 *bytes,
+			     size_t len, bool iswrite, unsigned int max_width)
+{
+	unsigned int width;
+	size_t i;
+	int ret;
+
+	ret = vfio_pci_mem_gate(vdev, test_mem);
+	if (ret)
+		return ret;
+	for (i = 0; i < len; i += width) {
+		width = vfio_pci_io_width(pos + i, len - i, max_width);
+		vfio_pci_io_access(io + pos + i, bytes + i, width, iswrite);
+	}
+	vfio_pci_mem_ungate(vdev, test_mem);
+	return 0;
+}
+
+/* Reads of an excluded range see 0xff bytes. */
+static int vfio_pci_io_fill(char __user *buf, size_t len)
+{
+	u8 ones[32];
+	size_t n;
+
+	memset(ones, 0xff, sizeof(ones));
+	while (len) {
+		n = min(len, sizeof(ones));
+		if (copy_to_user(buf, ones, n))
+			return -EFAULT;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Move one chunk between the user and the device.  Return: bytes moved,
+ * which is less than @len only when the user buffer faulted, or a negative
+ * errno if none were.
+ */
+static ssize_t vfio_pci_io_user_chunk(struct vfio_pci_core_device *vdev,
+				      bool test_mem, void __iomem *io,
+				      char __user *buf, loff_t pos, size_t len,
+				      bool iswrite, unsigned int max_width)
+{
+	u8 bytes[VFIO_PCI_IO_CHUNK];
+	size_t moved = len;
+	int ret;
+
+	if (iswrite) {
+		moved = vfio_pci_io_whole(pos, len,
+					  len - copy_from_user(bytes, buf, len),
+					  max_width);
+		if (!moved)
+			return -EFAULT;
+	}
+	ret = vfio_pci_io_chunk(vdev, test_mem, io, pos, bytes, moved,
+				iswrite, max_width);
+	if (ret)
+		return ret;
+	if (!iswrite) {
+		moved = len - copy_to_user(buf, bytes, len);
+		if (!moved)
+			return -EFAULT;
+	}
+	return moved;
+}
+
 /**
  * vfio_pci_core_do_io_rw - copy between a user buffer and a mapped BAR range
  * @vdev: the device
- * @test_mem: check memory decode before each access
+ * @test_mem: check memory decode before the accesses
  * @io: start of the mapping (the BAR's offset 0)
  * @buf: user buffer
  * @off: offset into the mapping
@@ -393,9 +396,8 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 			       size_t x_start, size_t x_end, bool iswrite,
 			       enum vfio_pci_io_width max_width)
 {
-	size_t done = 0;
-	unsigned int width;
-	int ret;
+	size_t done = 0, len;
+	ssize_t ret;
 
 #ifndef iowrite64
 	/* No 64-bit MMIO accessors on this architecture. */
@@ -403,33 +405,28 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 #endif
 	while (done < count) {
 		loff_t pos = off + done;
-		size_t left = count - done;
 
+		len = min_t(size_t, count - done, VFIO_PCI_IO_CHUNK);
 		if (x_end > x_start && pos >= x_start && pos < x_end) {
 			/* Skip to the end of the excluded range. */
-			size_t skip = min_t(size_t, left, x_end - pos);
-
-			if (!iswrite) {
-				size_t i;
-
-				for (i = 0; i < skip; i++)
-					if (put_user((u8)0xff, buf + done + i)) {
-						ret = -EFAULT;
-						goto out;
-					}
+			len = min_t(size_t, count - done, x_end - pos);
+			if (!iswrite && vfio_pci_io_fill(buf + done, len)) {
+				ret = -EFAULT;
+				goto out;
 			}
-			done += skip;
+			done += len;
 			continue;
 		}
 		if (x_end > x_start && pos < x_start)
-			left = min_t(size_t, left, x_start - pos);
+			len = min_t(size_t, len, x_start - pos);
 
-		width = vfio_pci_io_width(pos, left, max_width);
-		ret = vfio_pci_io_one(vdev, test_mem, io + pos, buf + done,
-				      width, iswrite);
-		if (ret)
+		ret = vfio_pci_io_user_chunk(vdev, test_mem, io, buf + done,
+					     pos, len, iswrite, max_width);
+		if (ret < 0)
 			goto out;
-		done += width;
+		done += ret;
+		if ((size_t)ret < len)
+			break;
 	}
 	return done;
 out:
