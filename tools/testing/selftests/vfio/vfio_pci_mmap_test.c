@@ -15,7 +15,12 @@
  *    4 MiB and one byte of every 2 MiB after that is counted, and must stay
  *    far below the 4K-page count (it is printed for the report);
  *  - the sub-page BAR0 is mappable as one page and reads the same
- *    registers as pread.
+ *    registers as pread;
+ *  - region reads and writes of many lengths at unaligned offsets, across
+ *    the driver's internal chunks, move exactly the bytes asked for, as
+ *    the mapping shows;
+ *  - a region access whose user buffer ends in an unmapped page moves the
+ *    bytes before it and says how many; one that starts there is EFAULT.
  *
  * The device is named by $VFIO_SELFTESTS_BDF and must already be bound to
  * vfio-pci.
@@ -25,6 +30,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -284,6 +290,106 @@ TEST_F(mmap, subpage_bar)
 		 (off_t)self->bar0.offset);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A byte pattern that differs for every offset and every @seed. */
+static void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed * 31 + (i >> 8));
+}
+
+TEST_F(mmap, unaligned_lengths)
+{
+	static const size_t offs[] = { 0, 1, 3, 6, 250, 4093 };
+	static const size_t lens[] = { 1, 7, 9, 255, 256, 257, 1000, 4099 };
+	const size_t win = 3 * 4096;
+	uint8_t *map, *want, *got;
+	unsigned int seed = 0;
+	size_t o, l;
+
+	map = mmap(NULL, win, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->dev.device_fd, (off_t)self->bar2.offset);
+	ASSERT_NE(MAP_FAILED, map);
+	want = malloc(win);
+	got = malloc(win);
+	ASSERT_TRUE(want && got);
+
+	for (o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+		for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			size_t off = offs[o], len = lens[l];
+
+			/* A write lands exactly on its bytes, not beyond. */
+			fill_pattern(want, win, ++seed);
+			memcpy(map, want, win);
+			fill_pattern(want + off, len, ++seed);
+			ASSERT_EQ((ssize_t)len,
+				  vfio_region_write(&self->dev, 2, off,
+						    want + off, len));
+			EXPECT_EQ(0, memcmp(map, want, win))
+				TH_LOG("write of %zu at %zu", len, off);
+
+			/* A read returns exactly the mapping's bytes. */
+			fill_pattern(map, win, ++seed);
+			memset(got, 0, win);
+			ASSERT_EQ((ssize_t)len,
+				  vfio_region_read(&self->dev, 2, off,
+						   got, len));
+			EXPECT_EQ(0, memcmp(got, map + off, len))
+				TH_LOG("read of %zu at %zu", len, off);
+		}
+	}
+	free(want);
+	free(got);
+	munmap(map, win);
+}
+
+TEST_F(mmap, user_buffer_fault)
+{
+	const size_t page = 4096, head = 24, len = 64, off = 0x1000;
+	uint8_t *map, *buf, want[64];
+	ssize_t n;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->dev.device_fd, (off_t)self->bar2.offset);
+	ASSERT_NE(MAP_FAILED, map);
+	/* Two pages, the second unmapped: the buffer runs into it. */
+	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, munmap(buf + page, page));
+
+	/* A write moves the bytes before the hole and stops there. */
+	memset(map + off, 0x11, len);
+	fill_pattern(buf + page - head, head, 5);
+	n = vfio_region_write(&self->dev, 2, off, buf + page - head, len);
+	EXPECT_EQ((ssize_t)head, n) TH_LOG("errno %d", errno);
+	memset(want, 0x11, len);
+	memcpy(want, buf + page - head, head);
+	EXPECT_EQ(0, memcmp(map + off, want, len));
+
+	/* A read delivers the bytes that fit before the hole. */
+	fill_pattern(map + off, len, 6);
+	memset(buf + page - head, 0, head);
+	n = vfio_region_read(&self->dev, 2, off, buf + page - head, len);
+	EXPECT_EQ((ssize_t)head, n) TH_LOG("errno %d", errno);
+	EXPECT_EQ(0, memcmp(buf + page - head, map + off, head));
+
+	/* Nothing to move at all: EFAULT, and the BAR is untouched. */
+	memset(map + off, 0x22, len);
+	errno = 0;
+	EXPECT_EQ(-1, vfio_region_write(&self->dev, 2, off, buf + page, len));
+	EXPECT_EQ(EFAULT, errno);
+	memset(want, 0x22, len);
+	EXPECT_EQ(0, memcmp(map + off, want, len));
+	errno = 0;
+	EXPECT_EQ(-1, vfio_region_read(&self->dev, 2, off, buf + page, len));
+	EXPECT_EQ(EFAULT, errno);
+
+	munmap(buf, page);
+	munmap(map, 2 * page);
 }
 
 TEST_HARNESS_MAIN
