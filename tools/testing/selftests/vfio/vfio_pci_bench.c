@@ -13,7 +13,8 @@
  *	vfio_pci_bench config SECS          4-byte reads of all config space,
  *	                                    COMMAND and cache line size writes
  *	vfio_pci_bench bar INDEX OFF SECS   4-byte and 4 KiB pread/pwrite
- *	vfio_pci_bench mmap INDEX           touch each 4 KiB page of a mapping
+ *	vfio_pci_bench mmap INDEX [SIZE]    touch each 4 KiB page of a mapping
+ *	                                    of the BAR (its first SIZE bytes)
  *	vfio_pci_bench msi SECS             edu MSI raised, delivered, acked
  *	vfio_pci_bench ioeventfd INDEX OFF SECS
  *	                                    writes through an ioeventfd and
@@ -21,9 +22,15 @@
  *	vfio_pci_bench openclose SECS       device fd open + close cycles
  *	vfio_pci_bench msix SECS N...       enable + disable N MSI-X vectors
  *	vfio_pci_bench hotreset BDF2 SECS   hot reset of a two-function set
- *	vfio_pci_bench slab BDF...          Slab growth per opened device
+ *	vfio_pci_bench mig BDF2 ROUNDS      stop-copy save on this function,
+ *	                                    resume of the stream on BDF2
+ *	vfio_pci_bench slab BDF...          kernel memory per opened device:
+ *	                                    Slab growth, and the bytes the
+ *	                                    opens allocated and kept (kmem
+ *	                                    trace events)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +42,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <linux/pci_regs.h>
 
@@ -49,6 +57,9 @@
 #define SLAB_REPEAT		9
 #define HUGE_ALIGN_MAX		0x40000000ULL	/* 1 GiB */
 #define MAX_SLAB_DEVS		16
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define TRACE_DIR		"/sys/kernel/tracing/instances/vfio_pci_bench"
+#define MAX_TRACED_ALLOCS	65536
 
 static struct vfio_pci_dev dev = {
 	.container_fd = -1, .group_fd = -1, .device_fd = -1,
@@ -250,7 +261,7 @@ static int bench_bar(uint32_t index, uint64_t off, double secs)
 
 /* ---- mmap faults ---- */
 
-static int bench_mmap(uint32_t index)
+static int bench_mmap(uint32_t index, uint64_t size)
 {
 	struct vfio_region_info info;
 	struct rusage before, after;
@@ -268,30 +279,33 @@ static int bench_mmap(uint32_t index)
 	}
 	if (enable_decode())
 		return fail("enable memory decode");
+	/* The first @size bytes of the BAR; 0: all of it. */
+	if (!size || size > info.size)
+		size = info.size;
 	/*
 	 * Where the mapping starts decides the largest entry that fits: put
 	 * it on a boundary of its size (up to 1 GiB) so that a driver able
 	 * to map it whole gets the chance.
 	 */
-	align = info.size < HUGE_ALIGN_MAX ? info.size : HUGE_ALIGN_MAX;
-	hole = mmap(NULL, info.size + align, PROT_NONE,
+	align = size < HUGE_ALIGN_MAX ? size : HUGE_ALIGN_MAX;
+	hole = mmap(NULL, size + align, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (hole == MAP_FAILED)
 		return fail("reserve address space");
 	map = (uint8_t *)(((uintptr_t)hole + align - 1) & ~(align - 1));
-	map = mmap(map, info.size, PROT_READ | PROT_WRITE,
+	map = mmap(map, size, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_FIXED, dev.device_fd, info.offset);
 	if (map == MAP_FAILED) {
-		munmap(hole, info.size + align);
+		munmap(hole, size + align);
 		return fail("mmap");
 	}
 	getrusage(RUSAGE_SELF, &before);
 	start = now();
-	for (off = 0; off < info.size; off += PAGE)
+	for (off = 0; off < size; off += PAGE)
 		sum += __atomic_load_n(&map[off], __ATOMIC_RELAXED);
 	elapsed = now() - start;
 	getrusage(RUSAGE_SELF, &after);
-	munmap(hole, info.size + align);
+	munmap(hole, size + align);
 	/* Uses the loaded bytes, whose value means nothing. */
 	if (sum == 1)
 		fprintf(stderr, "\n");
@@ -562,6 +576,156 @@ static int bench_hotreset(const char *bdf2, double secs)
 	return 0;
 }
 
+/* ---- migration: save and resume of a stopped function ---- */
+
+struct stream {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+/* Read a save data fd to its end into @st. */
+static int stream_read(int dfd, struct stream *st)
+{
+	ssize_t n;
+
+	st->len = 0;
+	for (;;) {
+		if (st->cap - st->len < (1 << 20)) {
+			size_t cap = st->cap ? 2 * st->cap : 4 << 20;
+			uint8_t *p = realloc(st->data, cap);
+
+			if (!p)
+				return -1;
+			st->data = p;
+			st->cap = cap;
+		}
+		n = read(dfd, st->data + st->len, st->cap - st->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			return 0;
+		st->len += n;
+	}
+}
+
+static int stream_write(int dfd, const struct stream *st)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < st->len) {
+		n = write(dfd, st->data + off, st->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += n;
+	}
+	return 0;
+}
+
+/* Move @fd to @to, closing the data fd the arc may return. */
+static int mig_set(int fd, uint32_t to)
+{
+	int dfd = -1;
+
+	if (vfio_mig_state_set(fd, to, &dfd))
+		return -1;
+	if (dfd >= 0)
+		close(dfd);
+	return 0;
+}
+
+/*
+ * One round: the source's STOP -> STOP_COPY arc and the read of its stream
+ * to the end (the save), then the target's STOP -> RESUMING arc, the write
+ * of the stream and RESUMING -> STOP, where the device takes the state
+ * (the resume).  Both functions start and end in STOP.
+ */
+static int mig_round(int src, int dst, struct stream *st, double *save_s,
+		     double *resume_s)
+{
+	double t0, t1;
+	int dfd, ret;
+
+	t0 = now();
+	if (vfio_mig_state_set(src, VFIO_DEVICE_STATE_STOP_COPY, &dfd) ||
+	    dfd < 0)
+		return -1;
+	ret = stream_read(dfd, st);
+	close(dfd);
+	if (ret || mig_set(src, VFIO_DEVICE_STATE_STOP))
+		return -1;
+	t1 = now();
+	*save_s = t1 - t0;
+
+	if (vfio_mig_state_set(dst, VFIO_DEVICE_STATE_RESUMING, &dfd) ||
+	    dfd < 0)
+		return -1;
+	ret = stream_write(dfd, st);
+	close(dfd);
+	if (ret || mig_set(dst, VFIO_DEVICE_STATE_STOP))
+		return -1;
+	*resume_s = now() - t1;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int bench_mig(const char *bdf2, int rounds)
+{
+	struct vfio_pci_dev dst = {
+		.container_fd = -1, .group_fd = -1, .device_fd = -1,
+	};
+	char err[VFIO_UTIL_ERRLEN] = "";
+	struct stream st = { 0 };
+	double *save, *resume;
+	int r, ret = 1;
+
+	if (rounds < 1)
+		return fail("mig: rounds");
+	save = calloc(rounds, sizeof(*save));
+	resume = calloc(rounds, sizeof(*resume));
+	if (!save || !resume)
+		goto out_free;
+	if (vfio_pci_dev_open(&dst, bdf2, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		goto out_free;
+	}
+	if (mig_set(dev.device_fd, VFIO_DEVICE_STATE_STOP) ||
+	    mig_set(dst.device_fd, VFIO_DEVICE_STATE_STOP)) {
+		fail("mig: stop both functions");
+		goto out_close;
+	}
+	for (r = 0; r < rounds; r++) {
+		if (mig_round(dev.device_fd, dst.device_fd, &st, &save[r],
+			      &resume[r])) {
+			fail("mig: save and resume");
+			goto out_close;
+		}
+	}
+	qsort(save, rounds, sizeof(*save), cmp_double);
+	qsort(resume, rounds, sizeof(*resume), cmp_double);
+	report("stream-size", "MiB", st.len / 1048576.0);
+	report("save", "MB/s", st.len / save[rounds / 2] / 1e6);
+	report("resume", "MB/s", st.len / resume[rounds / 2] / 1e6);
+	ret = 0;
+out_close:
+	vfio_pci_dev_close(&dst);
+out_free:
+	free(st.data);
+	free(save);
+	free(resume);
+	return ret;
+}
+
 /* ---- kernel memory per open device ---- */
 
 static long slab_kib(void)
@@ -597,43 +761,191 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Byte-exact memory accounting, where the Slab counter only moves by whole
+ * slab pages: a tracing instance of our own records the kmem allocation
+ * and free events of this process while it opens the devices; what was
+ * allocated and not freed again is what the opens keep.
+ */
+static int trace_write(const char *file, const char *val)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", TRACE_DIR, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+static const char * const kmem_events[] = {
+	"kmem/kmalloc", "kmem/kmem_cache_alloc", "kmem/kfree",
+	"kmem/kmem_cache_free",
+};
+
+static int trace_start(void)
+{
+	char pid[32], file[64];
+	size_t i;
+
+	if (mkdir(TRACE_DIR, 0700) && errno != EEXIST)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (trace_write("tracing_on", "0\n") ||
+	    trace_write("buffer_size_kb", "8192\n") ||
+	    trace_write("set_event_pid", pid) ||
+	    trace_write("trace", ""))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(kmem_events); i++) {
+		snprintf(file, sizeof(file), "events/%s/enable", kmem_events[i]);
+		if (trace_write(file, "1\n"))
+			return -1;
+	}
+	return trace_write("tracing_on", "1\n");
+}
+
+struct traced_alloc {
+	unsigned long long ptr;
+	long bytes;
+};
+
+/* The value of "KEY=" in a trace line, as a number. */
+static int trace_field(const char *line, const char *key,
+		       unsigned long long *val)
+{
+	const char *p = strstr(line, key);
+
+	if (!p)
+		return -1;
+	*val = strtoull(p + strlen(key), NULL, key[0] == 'p' ? 16 : 10);
+	return 0;
+}
+
+/*
+ * Stop recording and sum what was allocated and not freed; -1 if the
+ * trace cannot be read or lost events (its buffer overflowed).
+ */
+static long trace_stop_live_bytes(void)
+{
+	static struct traced_alloc allocs[MAX_TRACED_ALLOCS];
+	unsigned long long ptr, bytes;
+	char line[512];
+	long live = 0;
+	int n = 0, i;
+	FILE *f;
+
+	if (trace_write("tracing_on", "0\n"))
+		return -1;
+	f = fopen(TRACE_DIR "/trace", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "LOST") || n == MAX_TRACED_ALLOCS) {
+			n = -1;
+			break;
+		}
+		if (trace_field(line, "ptr=", &ptr))
+			continue;
+		if (strstr(line, " kmalloc:") ||
+		    strstr(line, " kmem_cache_alloc:")) {
+			if (!trace_field(line, "bytes_alloc=", &bytes)) {
+				allocs[n].ptr = ptr;
+				allocs[n++].bytes = bytes;
+			}
+			continue;
+		}
+		/* A free: forget the latest allocation at that address. */
+		for (i = n - 1; i >= 0; i--) {
+			if (allocs[i].ptr == ptr && allocs[i].bytes) {
+				allocs[i].bytes = 0;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		live += allocs[i].bytes;
+	return live;
+}
+
+static void trace_cleanup(void)
+{
+	size_t i;
+	char file[64];
+
+	for (i = 0; i < ARRAY_SIZE(kmem_events); i++) {
+		snprintf(file, sizeof(file), "events/%s/enable", kmem_events[i]);
+		trace_write(file, "0\n");
+	}
+	rmdir(TRACE_DIR);
+}
+
+static void close_all(struct vfio_pci_dev *devs, int n)
+{
+	while (n--)
+		vfio_pci_dev_close(&devs[n]);
+}
+
 static int bench_slab(int argc, char **argv)
 {
 	struct vfio_pci_dev devs[MAX_SLAB_DEVS];
 	char err[VFIO_UTIL_ERRLEN] = "";
-	long delta[SLAB_REPEAT], before;
+	long delta[SLAB_REPEAT], kept[SLAB_REPEAT], before;
 	int n = argc < MAX_SLAB_DEVS ? argc : MAX_SLAB_DEVS, i, r;
+	bool traced = true;
 
 	/*
 	 * The counter moves with everything else the kernel does, so the
 	 * open is repeated and the median growth kept.
 	 */
 	for (r = 0; r < SLAB_REPEAT; r++) {
+		if (traced && trace_start()) {
+			fprintf(stderr, "no kmem trace events: %s\n",
+				strerror(errno));
+			traced = false;
+		}
 		before = slab_kib();
 		for (i = 0; i < n; i++) {
 			if (vfio_pci_dev_open(&devs[i], argv[i], err,
 					      sizeof(err))) {
 				fprintf(stderr, "%s\n", err);
-				while (i--)
-					vfio_pci_dev_close(&devs[i]);
+				close_all(devs, i);
+				trace_cleanup();
 				return 1;
 			}
 		}
 		delta[r] = slab_kib() - before;
-		for (i = 0; i < n; i++)
-			vfio_pci_dev_close(&devs[i]);
+		kept[r] = traced ? trace_stop_live_bytes() : -1;
+		if (kept[r] < 0 && traced) {
+			fprintf(stderr, "kmem trace unreadable or overflowed\n");
+			traced = false;
+		}
+		close_all(devs, n);
 	}
+	trace_cleanup();
 	qsort(delta, SLAB_REPEAT, sizeof(delta[0]), cmp_long);
 	report("slab-per-device", "KiB", (double)delta[SLAB_REPEAT / 2] / n);
+	if (!traced)
+		return 1;
+	qsort(kept, SLAB_REPEAT, sizeof(kept[0]), cmp_long);
+	report("kmalloc-kept-per-device", "KiB",
+	       (double)kept[SLAB_REPEAT / 2] / 1024 / n);
 	return 0;
 }
 
 static int help(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s config SECS | bar INDEX OFF SECS | mmap INDEX |\n"
+		"usage: %s config SECS | bar INDEX OFF SECS | mmap INDEX [SIZE] |\n"
 		"       msi SECS | ioeventfd INDEX OFF SECS | openclose SECS |\n"
-		"       msix SECS N... | hotreset BDF2 SECS | slab BDF...\n",
+		"       msix SECS N... | hotreset BDF2 SECS | slab BDF... |\n"
+		"       mig BDF2 ROUNDS\n",
 		prog);
 	return 2;
 }
@@ -666,8 +978,9 @@ int main(int argc, char **argv)
 		ret = bench_bar(strtoul(argv[2], NULL, 0),
 				strtoull(argv[3], NULL, 0),
 				strtod(argv[4], NULL));
-	else if (!strcmp(cmd, "mmap") && argc == 3)
-		ret = bench_mmap(strtoul(argv[2], NULL, 0));
+	else if (!strcmp(cmd, "mmap") && (argc == 3 || argc == 4))
+		ret = bench_mmap(strtoul(argv[2], NULL, 0),
+				 argc == 4 ? strtoull(argv[3], NULL, 0) : 0);
 	else if (!strcmp(cmd, "msi") && argc == 3)
 		ret = bench_msi(strtod(argv[2], NULL));
 	else if (!strcmp(cmd, "ioeventfd") && argc == 5)
@@ -680,6 +993,8 @@ int main(int argc, char **argv)
 		ret = bench_msix(strtod(argv[2], NULL), argc - 3, argv + 3);
 	else if (!strcmp(cmd, "hotreset") && argc == 4)
 		ret = bench_hotreset(argv[2], strtod(argv[3], NULL));
+	else if (!strcmp(cmd, "mig") && argc == 4)
+		ret = bench_mig(argv[2], atoi(argv[3]));
 	else
 		ret = help(argv[0]);
 	vfio_pci_dev_close(&dev);
