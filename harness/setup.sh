@@ -48,11 +48,14 @@ esac
 # device through libkmod (the guest runs it on the host's libkmod2).
 # driverctl, Debian's tool for driver overrides, is checked against our
 # modules in the same test (harness/tests/92-bind-tool.sh).
+# python3-sphinx builds Documentation/driver-api/vfio-pci with the kernel's
+# kernel-doc extension (harness/docs/build.sh, a lint step); it brings the
+# alabaster theme and docutils with it.
 base_pkgs=(qemu-system-x86 qemu-utils busybox-static kmod sparse cpio bc
 	flex bison libelf-dev libssl-dev xz-utils zstd gcc make python3 perl
 	pciutils rsync debootstrap binutils
 	dpdk-dev librte-net-e1000-23 librte-mempool-ring23 libkmod-dev
-	driverctl)
+	driverctl python3-sphinx)
 
 log() { echo "setup.sh: $*" >&2; }
 
