@@ -256,8 +256,31 @@ int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev,
 				  int nr_virtfn);
 void vfio_pci_core_set_params(bool nointxmask, bool is_disable_vga,
 			      bool is_disable_idle_d3);
+
+/**
+ * DOC: vfio_pci_core_err_handlers
+ *
+ * .. c:var:: const struct pci_error_handlers vfio_pci_core_err_handlers
+ *
+ *    The PCI error handlers of a driver built on the core: point
+ *    ``pci_driver.err_handler`` here.  Its ``error_detected`` is
+ *    vfio_pci_core_aer_err_detected().  A variant that needs
+ *    ``reset_prepare`` or ``reset_done`` builds its own table and puts
+ *    vfio_pci_core_aer_err_detected() in it.
+ */
 extern const struct pci_error_handlers vfio_pci_core_err_handlers;
-/* Runtime PM: the ops for pci_driver.driver.pm, or their parts. */
+
+/**
+ * DOC: vfio_pci_core_pm_ops
+ *
+ * .. c:var:: const struct dev_pm_ops vfio_pci_core_pm_ops
+ *
+ *    The runtime PM operations of a driver built on the core: point
+ *    ``pci_driver.driver.pm`` here.  They are vfio_pci_core_runtime_suspend()
+ *    and vfio_pci_core_runtime_resume(); a variant with power management
+ *    of its own calls those from its own operations.  The vfio core wakes
+ *    a device around its ioctls only when the driver has PM operations.
+ */
 extern const struct dev_pm_ops vfio_pci_core_pm_ops;
 int vfio_pci_core_runtime_suspend(struct device *dev);
 int vfio_pci_core_runtime_resume(struct device *dev);
