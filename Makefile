@@ -11,7 +11,10 @@
 #                        `make`; needs libkmod-dev)
 #   make modroot         module tree for the VM: distro modules + ours in updates/
 #   make selftests       build tools/testing/selftests/vfio into build/selftests
-#   make lint            checkpatch --strict, sparse, W=1
+#   make lint            checkpatch --strict, kernel-doc, sparse, W=1, the
+#                        docs build and MAINTAINERS
+#   make docs            Documentation/driver-api/vfio-pci as HTML in
+#                        build/docs/html (Sphinx, kernel-doc; warnings fail)
 #   make intree          build the kernel paths inside the linux-source tree
 #   make check           everything above plus the VM test suite
 #   make demo            boot a VM, bind devices, hand one to a nested QEMU
@@ -45,7 +48,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	CONFIG_VFIO_PCI_KUNIT_TEST=$(KUNIT_M) \
 	$(if $(MLX5_CORE_SYMVERS),KBUILD_EXTRA_SYMBOLS=$(MLX5_CORE_SYMVERS))
 
-.PHONY: all modules tools sync-src modroot selftests test-modules lint intree check demo \
+.PHONY: all modules tools sync-src modroot selftests test-modules lint docs intree check demo \
 	setup clean check-debug coverage bench
 
 all: modules tools
@@ -113,6 +116,10 @@ test-modules:
 
 lint:
 	$(REPO)/harness/lint.sh
+
+# Like a kernel tree's `make htmldocs`, for our pages only.
+docs:
+	$(REPO)/harness/docs/build.sh $(BUILD)/docs
 
 intree:
 	$(REPO)/harness/intree-check.sh

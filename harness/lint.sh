@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # harness/lint.sh - static checks for the files this series puts in kernel
-# paths.  Five independent checks, all run even if an earlier one fails so
+# paths.  Seven independent checks, all run even if an earlier one fails so
 # one invocation shows everything:
 #
 #   checkpatch  scripts/checkpatch.pl --strict on every source file we own
@@ -13,13 +13,21 @@
 #               tools/testing/selftests/vfio/mlx5_core_model)
 #   selftests   tools/testing/selftests/vfio/Makefile lists every
 #               vfio_pci_*_test.c as a program, and no program without one
+#   docs        Documentation/driver-api/vfio-pci built with Sphinx and the
+#               kernel's kernel-doc extension, warnings as errors, every
+#               export of drivers/vfio/pci/ rendered (harness/docs/build.sh,
+#               into build/docs/)
+#   maintainers MAINTAINERS: the kernel's get_maintainer.pl --self-test
+#               (sections complete, every F:/X: pattern matches a file git
+#               knows), fields in the kernel's order, and every file under
+#               our kernel paths and tools/vfio-pci-bind in some entry
 #
 # Any ERROR/WARNING/CHECK from checkpatch, any sparse message and any
 # compiler/modpost warning that points at one of OUR files is a failure.
 # Diagnostics inside the distro's kernel headers are counted and shown as
 # "not ours" but do not fail the run: we cannot fix them.
 #
-# Usage: harness/lint.sh [--only checkpatch|kerneldoc|sparse|w1|selftests]... [-v]
+# Usage: harness/lint.sh [--only checkpatch|kerneldoc|sparse|w1|selftests|docs|maintainers]... [-v]
 # Env:   REPO       tree to check (default: the repo this script is in)
 #        KVER       kernel to build against (default: KERNEL_ABI from
 #                   harness/kernel.env)
@@ -422,8 +430,122 @@ run_selftests() {
 	result[selftests]="ok ($(grep -c . <<<"$listed") programs)"
 }
 
-if want checkpatch || want kerneldoc || want sparse || want w1 || want selftests; then :; else
-	echo "lint.sh: --only takes checkpatch, kerneldoc, sparse, w1 or selftests" >&2
+# --------------------------------------------------------------------------
+# docs
+# --------------------------------------------------------------------------
+
+# The guides pull the kernel-doc of every export in; harness/docs/build.sh
+# fails on any Sphinx or kernel-doc warning and on an export the rendered
+# pages lack.  Built where `make docs` builds, so the result can be read.
+run_docs() {
+	local log=$LINT_DIR/docs.log rc=0
+	detail[docs]=$log
+	"$REPO/harness/docs/build.sh" "$REPO/build/docs" >"$log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		result[docs]="FAIL (exit $rc)"
+		echo "---- docs findings:"
+		cat "$log"
+		return 1
+	fi
+	result[docs]="ok ($(sed -n 's/^check-exports: \([0-9]*\) exports.*/\1 exports documented/p' "$log"))"
+}
+
+# --------------------------------------------------------------------------
+# maintainers
+# --------------------------------------------------------------------------
+
+# The kernel's field order within an entry (what its
+# scripts/parse-maintainers.pl sorts by).
+maint_order=MRLSWQBCPTFXNK
+
+# MAINTAINERS pattern -> extended regex, as get_maintainer.pl reads it: a
+# pattern ending in / is a directory and matches everything below it, *
+# and ? do not cross a /.
+maint_regex() {
+	local p=$1 r
+	# The $ in the bracket is a character to escape, not an expansion.
+	# shellcheck disable=SC2016
+	r=$(printf '%s' "$p" | sed -e 's/[.+^$(){}|]/\\&/g' \
+		-e 's/\*/[^\/]*/g' -e 's/?/[^\/]/g')
+	case $p in
+	*/) printf '^%s' "$r" ;;
+	*) printf '^%s$' "$r" ;;
+	esac
+}
+
+run_maintainers() {
+	local ksrc log=$LINT_DIR/maintainers.log n=0 f line prev=- title=
+	local entry=0 t
+	local -a files pats=()	# "ENTRY TYPE REGEX" for every F: and X:
+	detail[maintainers]=$log
+	: >"$log"
+	if [ ! -f "$REPO/MAINTAINERS" ]; then
+		result[maintainers]="FAIL (no MAINTAINERS)"
+		return 1
+	fi
+	if ! ksrc=$("$here/ksrc.sh"); then
+		result[maintainers]="FAIL (no kernel source)"
+		return 1
+	fi
+	# --self-test reads ./MAINTAINERS and matches the patterns against
+	# `git ls-files`: a file not yet added to git counts as missing.
+	# Its link test would go to the network, so only these two.
+	(cd "$REPO" && perl "$ksrc/scripts/get_maintainer.pl" \
+		--self-test=sections,patterns) >>"$log" 2>&1 ||
+		echo "get_maintainer.pl --self-test failed" >>"$log"
+	# Field order, and the patterns for the coverage check below.
+	while IFS= read -r line; do
+		case $line in
+		'') prev=-; title= ;;
+		[A-Z]:*)
+			t=${line%%:*}
+			if [[ $maint_order != *"$t"* ]]; then
+				echo "MAINTAINERS: unknown field in $title: $line" >>"$log"
+			elif [ "$prev" != - ] && [ "$t" != "$prev" ] &&
+			     [[ ${maint_order#*"$prev"} != *"$t"* ]]; then
+				echo "MAINTAINERS: $title: $t: after $prev:" >>"$log"
+			fi
+			prev=$t
+			case $t in
+			F|X) pats+=("$entry $t $(maint_regex "${line#*:$'\t'}")") ;;
+			esac ;;
+		*) title=$line; entry=$((entry + 1)) ;;
+		esac
+	done <"$REPO/MAINTAINERS"
+	# Every file this series owns belongs to some entry: matched by one
+	# of its F: patterns and by none of its X: patterns.
+	mapfile -t files < <(cd "$REPO" && git ls-files -- drivers/vfio/pci \
+		include/linux/vfio_pci_core.h include/linux/mlx5/vfio_pci.h \
+		Documentation/driver-api/vfio-pci tools/testing/selftests/vfio \
+		tools/vfio-pci-bind)
+	for f in "${files[@]}"; do
+		local -A in=() out=()
+		local p e r hit=0
+		for p in "${pats[@]}"; do
+			read -r e t r <<<"$p"
+			[[ $f =~ $r ]] || continue
+			if [ "$t" = F ]; then in[$e]=1; else out[$e]=1; fi
+		done
+		for e in "${!in[@]}"; do
+			[ -n "${out[$e]:-}" ] || { hit=1; break; }
+		done
+		unset in out
+		[ "$hit" -eq 1 ] || echo "MAINTAINERS: no entry has $f" >>"$log"
+	done
+	n=$(grep -c . "$log" || true)
+	if [ "$n" -ne 0 ]; then
+		result[maintainers]="FAIL ($n)"
+		echo "---- maintainers findings:"
+		cat "$log"
+		return 1
+	fi
+	result[maintainers]="ok ($entry entries, ${#files[@]} files covered)"
+}
+
+if want checkpatch || want kerneldoc || want sparse || want w1 ||
+   want selftests || want docs || want maintainers; then :; else
+	echo "lint.sh: --only takes checkpatch, kerneldoc, sparse, w1," \
+	     "selftests, docs or maintainers" >&2
 	exit 2
 fi
 if { want sparse || want w1; } && [ ! -f "$KDIR/Makefile" ]; then
@@ -433,7 +555,7 @@ if { want sparse || want w1; } && [ ! -f "$KDIR/Makefile" ]; then
 fi
 
 start=$SECONDS
-for c in checkpatch kerneldoc sparse w1 selftests; do
+for c in checkpatch kerneldoc sparse w1 selftests docs maintainers; do
 	want "$c" || { result[$c]="skipped"; continue; }
 	t0=$SECONDS
 	"run_$c" || failed=1
@@ -442,9 +564,9 @@ done
 
 echo
 echo "==== lint summary for $REPO (kernel $KVER, builds: $LINT_BUILD)"
-for c in checkpatch kerneldoc sparse w1 selftests; do
-	printf '  %-10s %s\n' "$c" "${result[$c]}"
-	[ -n "${detail[$c]:-}" ] && printf '  %-10s   log: %s\n' "" "${detail[$c]}"
+for c in checkpatch kerneldoc sparse w1 selftests docs maintainers; do
+	printf '  %-11s %s\n' "$c" "${result[$c]}"
+	[ -n "${detail[$c]:-}" ] && printf '  %-11s   log: %s\n' "" "${detail[$c]}"
 done
 printf '  total %ds: %s\n' "$((SECONDS - start))" \
 	"$([ $failed -eq 0 ] && echo PASS || echo FAIL)"
