@@ -22,6 +22,9 @@
 #   make coverage        line coverage of our modules from the last check-debug
 #   make bench           micro-benchmarks in one VM, ours vs the distro's
 #                        vfio-pci, as a table of medians and ratios
+#
+# Installing (Documentation/driver-api/vfio-pci/admin.rst, the last section):
+#   make dkms-source     the DKMS source tree: $(DESTDIR)/usr/src/vfio-pci-VERSION
 
 REPO	:= $(CURDIR)
 KVER	?= $(shell $(REPO)/harness/kver.sh 2>/dev/null || . $(REPO)/harness/kernel.env && echo $$KERNEL_ABI)
@@ -49,7 +52,8 @@ KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	$(if $(MLX5_CORE_SYMVERS),KBUILD_EXTRA_SYMBOLS=$(MLX5_CORE_SYMVERS))
 
 .PHONY: all modules tools sync-src modroot selftests test-modules lint docs intree check demo \
-	setup clean check-debug coverage bench
+	setup clean check-debug coverage bench \
+	dkms-source
 
 all: modules tools
 
@@ -142,6 +146,27 @@ coverage:
 # Measurements, not tests: not part of `make check`.
 bench: modroot selftests
 	$(REPO)/harness/bench.sh
+
+# The DKMS source tree: dkms.conf, this Makefile and the kernel paths the
+# modules are built from.  DKMS refuses to replace a kernel module whose
+# version it cannot tell from ours (neither has a MODULE_VERSION, so it
+# takes them for the same version) unless told to: the file under
+# modules_to_force_install does that for every `dkms install`, the
+# autoinstall of a new kernel included.
+DKMS_NAME	:= $(shell sed -n 's/^PACKAGE_NAME="\(.*\)"$$/\1/p' $(REPO)/dkms.conf)
+DKMS_VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(REPO)/dkms.conf)
+DKMS_SRC	= $(DESTDIR)/usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+DKMS_FORCE	= $(DESTDIR)/usr/share/dkms/modules_to_force_install/$(DKMS_NAME)
+
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/drivers/vfio $(DKMS_SRC)/include $(dir $(DKMS_FORCE))
+	cp $(REPO)/Makefile $(REPO)/dkms.conf $(DKMS_SRC)/
+	cp -R $(REPO)/drivers/vfio/pci $(DKMS_SRC)/drivers/vfio/
+	cp -R $(REPO)/include/linux $(DKMS_SRC)/include/
+	chmod -R u=rwX,go=rX $(DKMS_SRC)
+	echo $(DKMS_NAME)_version-override >$(DKMS_FORCE)
+	chmod 644 $(DKMS_FORCE)
 
 clean:
 	rm -rf $(BUILD)
