@@ -24,6 +24,11 @@
 #                        vfio-pci, as a table of medians and ratios
 #
 # Installing (Documentation/driver-api/vfio-pci/admin.rst, the last section):
+#   make install         build the modules if needed, install them into
+#                        $(INSTALL_MOD_PATH)/lib/modules/KVER/updates/vfio-pci/
+#                        and run depmod (-b when INSTALL_MOD_PATH is set);
+#                        modules_install is the same
+#   make uninstall       remove them again and run depmod
 #   make dkms-source     the DKMS source tree: $(DESTDIR)/usr/src/vfio-pci-VERSION
 
 REPO	:= $(CURDIR)
@@ -52,7 +57,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 	$(if $(MLX5_CORE_SYMVERS),KBUILD_EXTRA_SYMBOLS=$(MLX5_CORE_SYMVERS))
 
 .PHONY: all modules tools sync-src modroot selftests test-modules lint docs intree check demo \
-	setup clean check-debug coverage bench \
+	setup clean check-debug coverage bench install modules_install uninstall \
 	dkms-source
 
 all: modules tools
@@ -146,6 +151,30 @@ coverage:
 # Measurements, not tests: not part of `make check`.
 bench: modroot selftests
 	$(REPO)/harness/bench.sh
+
+# The release the kernel build tree was made for: the directory under
+# /lib/modules that kbuild's modules_install writes to and depmod indexes.
+KREL	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || echo $(KVER))
+# Our own subdirectory of updates/: depmod prefers updates/ over kernel/
+# for a module of the same name, and uninstall removes exactly ours.
+MOD_DIR	:= updates/vfio-pci
+DEPMOD_ARGS = $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
+
+# kbuild's own modules_install: it compresses the modules the way the
+# kernel's are (xz on Debian) and strips them with INSTALL_MOD_STRIP.  It
+# would also sign them with the kernel's build key, which a distro's
+# headers do not carry (Debian's set CONFIG_MODULE_SIG_ALL all the same):
+# no signing here.  DKMS signs with the machine's MOK.
+modules_install: modules
+	$(MAKE) $(KBUILD_ARGS) INSTALL_MOD_DIR=$(MOD_DIR) CONFIG_MODULE_SIG_ALL= \
+		modules_install
+	depmod $(DEPMOD_ARGS)
+
+install: modules_install
+
+uninstall:
+	rm -rf $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(MOD_DIR)
+	depmod $(DEPMOD_ARGS)
 
 # The DKMS source tree: dkms.conf, this Makefile and the kernel paths the
 # modules are built from.  DKMS refuses to replace a kernel module whose
