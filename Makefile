@@ -30,6 +30,8 @@
 #                        modules_install is the same
 #   make uninstall       remove them again and run depmod
 #   make dkms-source     the DKMS source tree: $(DESTDIR)/usr/src/vfio-pci-VERSION
+#   make deb             build/deb/vfio-pci-dkms_VERSION-1_all.deb, a Debian
+#                        package that builds the modules with DKMS
 
 REPO	:= $(CURDIR)
 KVER	?= $(shell $(REPO)/harness/kver.sh 2>/dev/null || . $(REPO)/harness/kernel.env && echo $$KERNEL_ABI)
@@ -58,7 +60,7 @@ KBUILD_ARGS = -C $(KDIR) M=$(OOT)/drivers/vfio/pci \
 
 .PHONY: all modules tools sync-src modroot selftests test-modules lint docs intree check demo \
 	setup clean check-debug coverage bench install modules_install uninstall \
-	dkms-source
+	dkms-source deb
 
 all: modules tools
 
@@ -196,6 +198,9 @@ dkms-source:
 	chmod -R u=rwX,go=rX $(DKMS_SRC)
 	echo $(DKMS_NAME)_version-override >$(DKMS_FORCE)
 	chmod 644 $(DKMS_FORCE)
+
+deb:
+	$(REPO)/packaging/build-deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)
