@@ -50,12 +50,14 @@ esac
 # modules in the same test (harness/tests/92-bind-tool.sh).
 # python3-sphinx builds Documentation/driver-api/vfio-pci with the kernel's
 # kernel-doc extension (harness/docs/build.sh, a lint step); it brings the
-# alabaster theme and docutils with it.
+# alabaster theme and docutils with it.  dkms builds, signs and installs
+# our modules the way users install them (dkms.conf, the Debian package of
+# `make deb`), and openssl verifies those signatures (harness/pkg-check.sh).
 base_pkgs=(qemu-system-x86 qemu-utils busybox-static kmod sparse cpio bc
 	flex bison libelf-dev libssl-dev xz-utils zstd gcc make python3 perl
 	pciutils rsync debootstrap binutils
 	dpdk-dev librte-net-e1000-23 librte-mempool-ring23 libkmod-dev
-	driverctl python3-sphinx)
+	driverctl python3-sphinx dkms openssl)
 
 log() { echo "setup.sh: $*" >&2; }
 
