@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test suite, from a fresh machine: install what is missing, build,
-# lint, prove the Kbuild files in a kernel tree, run every VM test, then run
-# them again on the distro's modules and compare (harness/differential).
+# lint, prove the Kbuild files in a kernel tree, install the modules the ways
+# users do (harness/pkg-check.sh), run every VM test, then run them again on
+# the distro's modules and compare (harness/differential).
 #
 # Usage: harness/check.sh            (what `make check` and CI run)
 #        SKIP_INTREE=1 harness/check.sh   skip the in-tree build (slow first run)
@@ -58,6 +59,11 @@ stage lint harness/lint.sh
 if [ -z "${SKIP_INTREE:-}" ]; then
 	stage intree harness/intree-check.sh
 fi
+# Installs our modules on this host (make install, DKMS, the Debian
+# package) and boots VMs on the host's module tree, which the distro lane
+# boots on too: a stage of its own, never beside other VMs, and it gives
+# the host back as it found it.
+stage packaging harness/pkg-check.sh
 stage vm-tests harness/run-vm-tests -v --rundir build/vm-runs/check-ours
 # The same tests on the distro's modules, compared check by check.
 stage differential harness/differential build/vm-runs/check-ours
