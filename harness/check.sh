@@ -42,8 +42,8 @@ export VFIO_BIND_FIXTURE_DIR=$repo/build/test-modules/bind-fixture
 export VFIO_PCI_BIND=$repo/build/tools/vfio-pci-bind/vfio-pci-bind
 export VFIO_INTX_INJECT_KO=$repo/build/test-modules/intx-inject/intx_inject.ko
 export VFIO_MLX5_MODEL_KO=$repo/build/test-modules/mlx5-core-model/mlx5_core.ko
-# The Debian 13 root (QEMU 10) for the tests that need a newer QEMU than
-# the host's; built once and cached.  Without it those tests fail, the
+# The Debian 13 root (QEMU 10, libvirt 11) for the tests that need a newer
+# QEMU or libvirt than the host's; built once and cached.  Without it those tests fail, the
 # others run.
 trixie_root() {
 	VFIO_TRIXIE_ROOT=$(harness/trixie-root.sh) && export VFIO_TRIXIE_ROOT

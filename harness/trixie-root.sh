@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # harness/trixie-root.sh - the Debian 13 (trixie) root: a minimal Debian 13
-# system with its QEMU (10.x), for tests that need a newer userspace than
-# the host's Debian 12 (QEMU 7.2 cannot migrate a VFIO device with
-# migration v2).  Built once with debootstrap from deb.debian.org and
+# system with its QEMU (10.x) and libvirt (11.x), for tests that need a
+# newer userspace than the host's Debian 12 (QEMU 7.2 cannot migrate a VFIO
+# device with migration v2; libvirt 11 picks a VFIO variant driver from
+# modules.alias).  Built once with debootstrap from deb.debian.org and
 # cached; prints its path.
 #
 # Usage: harness/trixie-root.sh        (as root: debootstrap needs it)
@@ -29,15 +30,22 @@ variant=minbase
 # debootstrap installs Depends and Pre-Depends only, never Recommends:
 # QEMU's ROMs (seabios, ipxe-qemu) come along as dependencies.
 packages=(qemu-system-x86)
+# Installed by apt in the new root afterwards, without Recommends: libvirt
+# depends on systemd, whose unpacking fails inside debootstrap's base
+# stage.  libvirtd with its QEMU and node device drivers, virsh, and kmod
+# for the modprobe libvirt runs to load a VFIO variant driver (93).
+apt_packages=(libvirt-daemon libvirt-daemon-driver-qemu
+	libvirt-daemon-driver-nodedev libvirt-clients kmod)
 # Bump when the way the root is made changes in a way the inputs above
 # do not show.
-recipe=1
+recipe=2
 
 log() { echo "trixie-root: $*" >&2; }
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/vfio-pci-dev
 mkdir -p "$cache"
-key=$(printf '%s\n' "$suite" "$mirror" "$variant" "${packages[@]}" "$recipe" |
+key=$(printf '%s\n' "$suite" "$mirror" "$variant" "${packages[@]}" \
+	"${apt_packages[@]}" "$recipe" |
 	sha256sum | cut -c1-16)
 root=$cache/trixie-root-$key
 
@@ -65,7 +73,7 @@ tmp=$(mktemp -d "$cache/.trixie-root-tmp.XXXXXX")
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 
-log "building $root (debootstrap $variant $suite + ${packages[*]})"
+log "building $root (debootstrap $variant $suite + ${packages[*]}; apt: ${apt_packages[*]})"
 t0=$SECONDS
 include=$(IFS=,; echo "${packages[*]}")
 if ! debootstrap --variant="$variant" --include="$include" \
@@ -74,11 +82,27 @@ if ! debootstrap --variant="$variant" --include="$include" \
 	log "debootstrap failed (full log: $tmp.log)"
 	exit 1
 fi
+# apt in the root needs /proc; the mount goes with the namespace.
+# shellcheck disable=SC2016  # (expanded by the inner sh)
+if ! unshare -m --propagation private sh -c '
+	mount -t proc proc "$1/proc" || exit 1
+	shift
+	exec chroot "$@"' sh "$tmp" "$tmp" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y --no-install-recommends "${apt_packages[@]}" \
+	>>"$tmp.log" 2>&1; then
+	tail -n 20 "$tmp.log" >&2
+	log "apt-get install in the root failed (full log: $tmp.log)"
+	exit 1
+fi
 rm -f "$tmp.log"
 # Downloaded packages are of no further use; the root is read-only in use.
 rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
 [ -x "$tmp/usr/bin/qemu-system-x86_64" ] ||
 	{ log "no qemu-system-x86_64 in the new root"; exit 1; }
+if [ ! -x "$tmp/usr/sbin/libvirtd" ] || [ ! -x "$tmp/usr/bin/virsh" ]; then
+	log "no libvirtd or virsh in the new root"
+	exit 1
+fi
 mv -T "$tmp" "$root"
 trap - EXIT
 log "built in $((SECONDS - t0))s: $(du -sh "$root" | cut -f1), $(chroot "$root" qemu-system-x86_64 --version | head -n 1)"
