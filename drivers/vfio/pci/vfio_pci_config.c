@@ -52,7 +52,7 @@
  * Distinct byte rules one config space may use; indexes are u8.  Devices
  * seen so far use a few dozen.
  */
-#define CFG_MAX_RULES		128
+#define CFG_MAX_RULES		64
 
 /* Size of the ROM the platform shadowed for a device without a ROM BAR. */
 #define CFG_SHADOW_ROM_SIZE	0x20000
