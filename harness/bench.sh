@@ -249,7 +249,13 @@ measure() {
 	fi
 	# Function 1 shares function 0's group, which one open holds.
 	set -- "${bdf_of[@]}" ${tp0:+"$tp0"}
-	[ $# -gt 0 ] && run "$drv" "open-$#-devices" - slab "$@"
+	if [ $# -gt 0 ]; then
+		VFIO_BENCH_KEPT_SITES=1 run "$drv" "open-$#-devices" - slab "$@"
+		# Which functions allocated the kept bytes, for reading the
+		# kmalloc-kept row (the last of the repeats, per round).
+		grep '^kept ' "$VM_OUT/bench.err" | sort -k3,3nr \
+			>"$VM_OUT/kept-sites.$drv.$round" || :
+	fi
 	for d in "${bdf_of[@]}" ${tp0:+"$tp0" "$tp1"}; do
 		unbind "$d" || :
 	done

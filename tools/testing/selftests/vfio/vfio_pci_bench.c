@@ -811,7 +811,54 @@ static int trace_start(void)
 struct traced_alloc {
 	unsigned long long ptr;
 	long bytes;
+	char site[64];
 };
+
+/* The function name of "call_site=NAME+0x..." in a trace line. */
+static void trace_site(const char *line, char *site, size_t len)
+{
+	const char *p = strstr(line, "call_site=");
+	size_t n = 0;
+
+	site[0] = 0;
+	if (!p)
+		return;
+	p += strlen("call_site=");
+	while (p[n] && p[n] != '+' && p[n] != ' ' && n + 1 < len)
+		n++;
+	memcpy(site, p, n);
+	site[n] = 0;
+}
+
+/*
+ * With $VFIO_BENCH_KEPT_SITES set, say on stderr which functions allocated
+ * the kept bytes: "kept FUNCTION BYTES COUNT", one line per function.
+ */
+static void trace_print_sites(struct traced_alloc *allocs, int n)
+{
+	long bytes;
+	int i, j, count;
+
+	if (!getenv("VFIO_BENCH_KEPT_SITES"))
+		return;
+	for (i = 0; i < n; i++) {
+		if (!allocs[i].bytes || !allocs[i].site[0])
+			continue;
+		bytes = 0;
+		count = 0;
+		for (j = i; j < n; j++) {
+			if (!allocs[j].bytes ||
+			    strcmp(allocs[j].site, allocs[i].site))
+				continue;
+			bytes += allocs[j].bytes;
+			count++;
+			if (j > i)
+				allocs[j].bytes = 0;
+		}
+		fprintf(stderr, "kept %s %ld %d\n", allocs[i].site, bytes,
+			count);
+	}
+}
 
 /* The value of "KEY=" in a trace line, as a number. */
 static int trace_field(const char *line, const char *key,
@@ -854,7 +901,10 @@ static long trace_stop_live_bytes(void)
 		    strstr(line, " kmem_cache_alloc:")) {
 			if (!trace_field(line, "bytes_alloc=", &bytes)) {
 				allocs[n].ptr = ptr;
-				allocs[n++].bytes = bytes;
+				allocs[n].bytes = bytes;
+				trace_site(line, allocs[n].site,
+					   sizeof(allocs[n].site));
+				n++;
 			}
 			continue;
 		}
@@ -871,6 +921,7 @@ static long trace_stop_live_bytes(void)
 		return -1;
 	for (i = 0; i < n; i++)
 		live += allocs[i].bytes;
+	trace_print_sites(allocs, n);
 	return live;
 }
 
