@@ -49,8 +49,8 @@
 #define CFG_MAX_HOOKS		8
 
 /*
- * Distinct byte rules one config space may use; indexes are u8.  Devices
- * seen so far use a few dozen.
+ * Distinct byte rules one config space may use; indexes are u8.  The
+ * emulated devices of the tests use 7 to 26.
  */
 #define CFG_MAX_RULES		64
 
