@@ -317,8 +317,8 @@ TEST_F(mmap, unaligned_lengths)
 	got = malloc(win);
 	ASSERT_TRUE(want && got);
 
-	for (o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
-		for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+	for (o = 0; o < ARRAY_SIZE(offs); o++) {
+		for (l = 0; l < ARRAY_SIZE(lens); l++) {
 			size_t off = offs[o], len = lens[l];
 
 			/* A write lands exactly on its bytes, not beyond. */
