@@ -46,6 +46,8 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
+# shellcheck source=lib/bind-tool-lib.sh
+. "$harness/tests/lib/bind-tool-lib.sh"
 
 require_vm
 need_selftests vfio_pci_device_test vfio_pci_irq_test vfio_pci_mig_test
@@ -150,64 +152,6 @@ ours_in_index() {
 	grep -E ' (vfio_pci|vfio_pci_core|mlx5_vfio_pci)$' "$aliases" \
 		>"$VM_OUT/ours.alias"
 	lines_are "$VM_OUT/ours.alias" "$OURS_ALIASES"
-}
-
-# bt ARGS...: run the tool, its output in $VM_OUT/bt.out and .err (and
-# echoed as comments); status in $bt_rc.
-bt() {
-	"$tool" "$@" >"$VM_OUT/bt.out" 2>"$VM_OUT/bt.err"
-	bt_rc=$?
-	echo "# \$ vfio-pci-bind $* -> $bt_rc"
-	sed 's/^/#   /' "$VM_OUT/bt.out" "$VM_OUT/bt.err"
-	return 0
-}
-
-rc_is() { # status ARGS...
-	local rc_want=$1
-	shift
-	bt "$@"
-	[ "$bt_rc" -eq "$rc_want" ] && return 0
-	echo "# exit status $bt_rc, want $rc_want"
-	return 1
-}
-
-# list_is ARGS... -- LINE...: --list's output, comments dropped, is LINEs
-# in that order (the tool's ranking).
-list_is() {
-	local -a args=()
-	while [ "$1" != -- ]; do args+=("$1"); shift; done
-	shift
-	bt --list "${args[@]}"
-	[ "$bt_rc" -eq 0 ] || { echo "# exit status $bt_rc"; return 1; }
-	if diff <(printf '%s\n' "$@") <(grep -v '^#' "$VM_OUT/bt.out") \
-		>"$VM_OUT/list.diff"; then
-		return 0
-	fi
-	sed 's/^/# /' "$VM_OUT/list.diff"
-	return 1
-}
-
-drv_is() { # bdf driver ('' for none)
-	local got
-	got=$(driver_of "$1")
-	[ "$got" = "$2" ] && return 0
-	echo "# $1 is bound to '${got:-nothing}', want '${2:-nothing}'"
-	return 1
-}
-
-override_is() { # bdf value ('' for none)
-	local got
-	read -r got <"$sys/$1/driver_override"
-	[ "$got" = "(null)" ] && got=
-	[ "$got" = "$2" ] && return 0
-	echo "# $1 driver_override '$got', want '$2'"
-	return 1
-}
-
-unbound() {
-	[ -z "$(driver_of "$1")" ] && return 0
-	echo "# $1 is bound to $(driver_of "$1")"
-	return 1
 }
 
 # The per-case result lines ("ok N name", "ok N name # SKIP ...", "not ok

@@ -36,6 +36,8 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
+# shellcheck source=lib/bind-tool-lib.sh
+. "$harness/tests/lib/bind-tool-lib.sh"
 
 require_vm
 
@@ -63,65 +65,6 @@ nvme=$(find_dev 1b36:0010) || { fail "nvme is present"; finish; }
 tdev0=$(find_dev 1b36:0005 1) || { fail "pci-testdev-pair is present"; finish; }
 tdev1=$(find_dev 1b36:0005 2) || { fail "pci-testdev-pair is present"; finish; }
 echo "# edu $edu, e1000e $e1000e, nvme $nvme, pci-testdev-pair $tdev0 $tdev1"
-
-# bt ARGS...: run the tool, its output in $VM_OUT/bt.out and .err (and
-# echoed as comments); status in $bt_rc.
-bt() {
-	"$tool" "$@" >"$VM_OUT/bt.out" 2>"$VM_OUT/bt.err"
-	bt_rc=$?
-	echo "# \$ vfio-pci-bind $* -> $bt_rc"
-	sed 's/^/#   /' "$VM_OUT/bt.out" "$VM_OUT/bt.err"
-	return 0
-}
-
-# rc_is N ARGS...: the tool exits N.
-rc_is() {
-	local want=$1
-	shift
-	bt "$@"
-	[ "$bt_rc" -eq "$want" ] && return 0
-	echo "# exit status $bt_rc, want $want"
-	return 1
-}
-
-# err_has RE: the last run's stderr has a line matching RE.
-err_has() {
-	grep -qE "$1" "$VM_OUT/bt.err" && return 0
-	echo "# stderr lacks /$1/"
-	return 1
-}
-
-drv_is() { # bdf driver ('' for none)
-	local got
-	got=$(driver_of "$1")
-	[ "$got" = "$2" ] && return 0
-	echo "# $1 is bound to '${got:-nothing}', want '${2:-nothing}'"
-	return 1
-}
-
-override_is() { # bdf value ('' for none)
-	local got
-	read -r got <"$sys/$1/driver_override"
-	[ "$got" = "(null)" ] && got=
-	[ "$got" = "$2" ] && return 0
-	echo "# $1 driver_override '$got', want '$2'"
-	return 1
-}
-
-# list_is ARGS... -- LINE...: --list's output, comments dropped, is LINEs.
-list_is() {
-	local -a args=()
-	while [ "$1" != -- ]; do args+=("$1"); shift; done
-	shift
-	bt --list "${args[@]}"
-	[ "$bt_rc" -eq 0 ] || { echo "# exit status $bt_rc"; return 1; }
-	if diff <(printf '%s\n' "$@") <(grep -v '^#' "$VM_OUT/bt.out") \
-		>"$VM_OUT/list.diff"; then
-		return 0
-	fi
-	sed 's/^/# /' "$VM_OUT/list.diff"
-	return 1
-}
 
 # snapshot BDF: what a dry run or a refused run must leave as it was.
 snapshot() {

@@ -30,6 +30,8 @@ set -uo pipefail
 harness=${VM_HARNESS:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=lib/selftest-lib.sh
 . "$harness/tests/lib/selftest-lib.sh"
+# shellcheck source=lib/bind-tool-lib.sh
+. "$harness/tests/lib/bind-tool-lib.sh"
 
 require_vm
 
@@ -106,23 +108,6 @@ chosen_is() { # bdf module: vfio-pci-bind --list chooses module
 	got=$(sed -n 's/^chosen: //p' "$VM_OUT/list.out")
 	[ "$got" = "$2" ] && return 0
 	echo "# the tool chooses '$got', want $2"
-	return 1
-}
-
-drv_is() { # bdf driver ('' for none)
-	local got
-	got=$(driver_of "$1")
-	[ "$got" = "$2" ] && return 0
-	echo "# $1 is bound to '${got:-nothing}', want '${2:-nothing}'"
-	return 1
-}
-
-override_is() { # bdf value ('' for none)
-	local got
-	read -r got <"$sys/$1/driver_override"
-	[ "$got" = "(null)" ] && got=
-	[ "$got" = "$2" ] && return 0
-	echo "# $1 driver_override '$got', want '$2'"
 	return 1
 }
 
