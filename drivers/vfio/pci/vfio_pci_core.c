@@ -520,16 +520,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_err_handlers);
  * vfio_pci_core_init_dev - vfio_device_ops.init
  * @core_vdev: the vfio device, embedded in a vfio_pci_core_device
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0.
  */
 int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 {
 	struct vfio_pci_core_device *vdev = to_core_dev(core_vdev);
-	int ret;
 
-	ret = percpu_init_rwsem(&vdev->pm_access_sem);
-	if (ret)
-		return ret;
 	vdev->pdev = to_pci_dev(core_vdev->dev);
 	vdev->irq_type = VFIO_PCI_IRQ_NONE;
 	vdev->msix_bar = 0xff;
@@ -556,7 +552,6 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 	mutex_destroy(&vdev->rom_lock);
 	mutex_destroy(&vdev->ioeventfds_lock);
 	xa_destroy(&vdev->ctx);
-	percpu_free_rwsem(&vdev->pm_access_sem);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
 
@@ -651,7 +646,9 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	ret = vfio_pci_vga_register(vdev);
 	if (ret)
 		goto err_sriov;
-	vfio_pci_power_register(vdev);
+	ret = vfio_pci_power_register(vdev);
+	if (ret)
+		goto err_vga;
 	ret = vfio_register_group_dev(&vdev->vdev);
 	if (ret)
 		goto err_power;
@@ -659,6 +656,7 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 
 err_power:
 	vfio_pci_power_unregister(vdev);
+err_vga:
 	vfio_pci_vga_unregister(vdev);
 err_sriov:
 	vfio_pci_sriov_unregister(vdev);

@@ -168,12 +168,23 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_pm_ops);
 /**
  * vfio_pci_power_register - start runtime PM of a newly bound device
  * @vdev: the device, not yet visible to users
+ *
+ * Also sets up @vdev->pm_access_sem here rather than at init: register and
+ * unregister always pair, where a variant's failing init would skip the
+ * release that frees it.
+ *
+ * Return: 0 or -ENOMEM.
  */
-void vfio_pci_power_register(struct vfio_pci_core_device *vdev)
+int vfio_pci_power_register(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct device *dev = &pdev->dev;
 	u16 pmcsr;
+	int ret;
+
+	ret = percpu_init_rwsem(&vdev->pm_access_sem);
+	if (ret)
+		return ret;
 
 	vdev->needs_pm_restore = false;
 	if (pdev->pm_cap) {
@@ -199,6 +210,7 @@ void vfio_pci_power_register(struct vfio_pci_core_device *vdev)
 	pm_runtime_allow(dev);
 	if (!vdev->disable_idle_d3)
 		pm_runtime_put(dev);
+	return 0;
 }
 
 /**
@@ -217,6 +229,7 @@ void vfio_pci_power_unregister(struct vfio_pci_core_device *vdev)
 
 	kfree(vdev->pm_save);
 	vdev->pm_save = NULL;
+	percpu_free_rwsem(&vdev->pm_access_sem);
 }
 
 /**

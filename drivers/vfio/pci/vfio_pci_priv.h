@@ -92,7 +92,7 @@ void vfio_pci_signal_eventfd(struct eventfd_ctx __rcu **slot);
 /* vfio_pci_power.c */
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state);
-void vfio_pci_power_register(struct vfio_pci_core_device *vdev);
+int vfio_pci_power_register(struct vfio_pci_core_device *vdev);
 void vfio_pci_power_unregister(struct vfio_pci_core_device *vdev);
 int vfio_pci_power_open(struct vfio_pci_core_device *vdev);
 void vfio_pci_power_close_begin(struct vfio_pci_core_device *vdev);
