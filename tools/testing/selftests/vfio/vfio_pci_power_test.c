@@ -20,11 +20,16 @@
  *   - with LOW_POWER_ENTRY_WITH_WAKEUP, the first wake-up (the user's
  *     access or the host's) signals the eventfd and ends the low-power mode;
  *   - LOW_POWER_EXIT ends the mode and is harmless when it is not engaged;
+ *   - region access from another thread while the mode is entered and left
+ *     always succeeds and reads what the device holds; the device does not
+ *     suspend under an access in flight, however long it takes;
  *   - D3hot written to PMCSR by the user: a NoSoftRst- device gets back the
  *     config state it had, a NoSoftRst+ one is left alone.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -36,8 +41,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include <linux/pci_regs.h>
+#include <linux/userfaultfd.h>
 #include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
@@ -113,12 +120,13 @@ static bool attr_is(const char *bdf, const char *attr, const char *want)
 }
 
 /*
- * Wait until power/runtime_status reads @status and, if @state is given,
- * power_state reads @state.  Returns true if that happened in time.
+ * Wait up to @ms until power/runtime_status reads @status and, if @state is
+ * given, power_state reads @state.  Returns true if that happened in time.
  */
-static bool wait_pm(const char *bdf, const char *status, const char *state)
+static bool wait_pm_for(const char *bdf, const char *status,
+			const char *state, unsigned int ms)
 {
-	uint64_t end = now_ms() + PM_TIMEOUT_MS;
+	uint64_t end = now_ms() + ms;
 
 	do {
 		if (attr_is(bdf, "power/runtime_status", status) &&
@@ -127,6 +135,11 @@ static bool wait_pm(const char *bdf, const char *status, const char *state)
 		usleep(20 * 1000);
 	} while (now_ms() < end);
 	return false;
+}
+
+static bool wait_pm(const char *bdf, const char *status, const char *state)
+{
+	return wait_pm_for(bdf, status, state, PM_TIMEOUT_MS);
 }
 
 /* Log where the device is, for failures. */
@@ -483,6 +496,252 @@ TEST_F(power, close_in_low_power)
 	EXPECT_EQ(0, get_info(fd));
 	usleep(300 * 1000);
 	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+}
+
+/* ---- region access racing the low-power features ---- */
+
+/* Entry/exit rounds of the race test, and how long it may take at most. */
+#define RACE_ROUNDS	200
+#define RACE_MAX_MS	20000
+/* The long read: many chunks, with a chance to be preempted between them. */
+#define RACE_LONG_READ	4096
+
+/*
+ * What the accessing thread reads and what it found.  @stop is set by the
+ * main thread; the rest is written by the accessing thread only and read
+ * after it has been joined.
+ */
+struct access_race {
+	int fd;
+	off_t bar0;
+	off_t cfg;
+	uint32_t bar_val;
+	uint16_t vendor;
+	bool stop;
+	unsigned long rounds;
+	unsigned long wrong;
+	int err;
+};
+
+static void *access_loop(void *arg)
+{
+	static uint8_t buf[RACE_LONG_READ];
+	struct access_race *r = arg;
+	uint32_t val;
+	uint16_t vendor;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		if (pread(r->fd, &val, sizeof(val), r->bar0) != sizeof(val) ||
+		    pread(r->fd, buf, sizeof(buf), r->bar0) != sizeof(buf) ||
+		    pread(r->fd, &vendor, sizeof(vendor),
+			  r->cfg + PCI_VENDOR_ID) != sizeof(vendor)) {
+			r->err = errno ? errno : EIO;
+			break;
+		}
+		if (val != r->bar_val || vendor != r->vendor)
+			r->wrong++;
+		r->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * Accesses in flight when the user engages low-power mode rely on the
+ * open file keeping the device in D0; entry must wait for them before it
+ * hands that count back, and accesses after it must wake the device.
+ * Either way every read reaches a device in D0: a read that slipped past
+ * the entry into a suspending or suspended device would fail with EIO
+ * (BARs do not decode in D3hot) or return what a D3hot device answers.
+ * A second thread reads BAR0 (a word, then a page: the driver copies a
+ * page out in chunks, and may be preempted between them) and the vendor
+ * ID through the file without pause, while this one enters and leaves the
+ * mode, with and without a wake-up eventfd, at varying intervals.  Under
+ * lockdep (the debug kernel runs this test) it also checks the lock order
+ * of both paths.
+ */
+TEST_F(power, access_races_low_power_entry)
+{
+	struct access_race r = { .fd = self->dev.device_fd };
+	struct vfio_region_info bar0, cfg;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t deadline;
+	pthread_t thread;
+	unsigned int i;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, vfio_region_info(r.fd, VFIO_PCI_BAR0_REGION_INDEX, &bar0));
+	ASSERT_LE(RACE_LONG_READ, bar0.size);
+	ASSERT_EQ(0, vfio_region_info(r.fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				      &cfg));
+	r.bar0 = bar0.offset;
+	r.cfg = cfg.offset;
+	ASSERT_EQ(sizeof(r.bar_val),
+		  pread(r.fd, &r.bar_val, sizeof(r.bar_val), r.bar0));
+	ASSERT_EQ(sizeof(r.vendor),
+		  pread(r.fd, &r.vendor, sizeof(r.vendor),
+			r.cfg + PCI_VENDOR_ID));
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, access_loop, &r));
+	deadline = now_ms() + RACE_MAX_MS;
+	for (i = 0; i < RACE_ROUNDS && now_ms() < deadline; i++) {
+		int ret = i % 2 ? enter_low_power_wakeup(r.fd, efd) :
+				  enter_low_power(r.fd);
+
+		EXPECT_EQ(0, ret);
+		usleep((i % 5) * 500);
+		EXPECT_EQ(0, exit_low_power(r.fd));
+	}
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	TH_LOG("%u entries, %lu read rounds on the other thread", i, r.rounds);
+
+	EXPECT_EQ(0, r.err) TH_LOG("read failed: %s", strerror(r.err));
+	EXPECT_EQ(0, r.wrong);
+	EXPECT_LT(0, r.rounds);
+	EXPECT_LT(0, i);
+	/* Left awake, and it stays so. */
+	expect_stays_awake(_metadata, self->dev.bdf);
+	EXPECT_EQ(0, get_info(r.fd));
+	close(efd);
+}
+
+/*
+ * How long the stalled-access test gives the device to suspend under the
+ * stalled read: ample for a device that nothing holds up (a driver whose
+ * entry neither waits for the read nor has the read hold the device
+ * suspended it well within this here).
+ */
+#define STALL_MS	2000
+
+/* A BAR read into a buffer whose second page is not there yet. */
+struct stalled_read {
+	int fd;
+	off_t bar0;
+	uint8_t *dst;
+	ssize_t got;
+	int err;
+};
+
+static void *stalled_read_fn(void *arg)
+{
+	struct stalled_read *s = arg;
+
+	s->got = pread(s->fd, s->dst, RACE_LONG_READ, s->bar0);
+	s->err = s->got < 0 ? errno : 0;
+	return NULL;
+}
+
+struct entry_call {
+	int fd;
+	int ret;
+};
+
+static void *entry_fn(void *arg)
+{
+	struct entry_call *e = arg;
+
+	e->ret = enter_low_power(e->fd);
+	return NULL;
+}
+
+/*
+ * A userfaultfd whose missing pages are @len bytes at @addr; -1 with errno
+ * set if that cannot be had.
+ */
+static int uffd_missing(void *addr, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (uffd < 0)
+		return -1;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		int err = errno;
+
+		close(uffd);
+		errno = err;
+		return -1;
+	}
+	return uffd;
+}
+
+/*
+ * The same contract, made deterministic: an access in flight when the mode
+ * is entered must keep the device in D0 until it ends, however long that
+ * is.  The read's user buffer runs into a page that is not there, caught
+ * by a userfaultfd (as a postcopy-migrating VMM's memory would be), so the
+ * read stops in the middle, between two device accesses, until this test
+ * supplies the page.  Meanwhile LOW_POWER_ENTRY is issued on a third
+ * thread.  The driver may let the entry wait for the read or let it return
+ * (ours waits; the upstream driver holds a usage count per access), but
+ * the device must not suspend while the read is stalled, and the read must
+ * then finish whole.  After that the device does suspend.
+ */
+TEST_F(power, access_in_flight_keeps_device_awake)
+{
+	struct stalled_read s = { .fd = self->dev.device_fd };
+	struct entry_call e = { .fd = self->dev.device_fd, .ret = -1 };
+	size_t page = sysconf(_SC_PAGESIZE);
+	struct vfio_region_info bar0;
+	struct uffdio_zeropage zero;
+	struct uffd_msg msg;
+	pthread_t reader, entry;
+	struct pollfd pfd;
+	bool suspended;
+	uint8_t *buf;
+	uint32_t first;
+
+	ASSERT_EQ(0, vfio_region_info(s.fd, VFIO_PCI_BAR0_REGION_INDEX, &bar0));
+	ASSERT_LE(RACE_LONG_READ, bar0.size);
+	s.bar0 = bar0.offset;
+	ASSERT_EQ(sizeof(first), pread(s.fd, &first, sizeof(first), s.bar0));
+
+	/*
+	 * Page 0 is there, page 1 is missing; the read starts 512 bytes
+	 * before the end of page 0.
+	 */
+	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0, page);
+	s.dst = buf + page - 512;
+	/* The sysctl is there exactly when the kernel has userfaultfd. */
+	if (access("/proc/sys/vm/unprivileged_userfaultfd", F_OK))
+		SKIP(return, "kernel without userfaultfd (CONFIG_USERFAULTFD)");
+	pfd.fd = uffd_missing(buf + page, page);
+	ASSERT_LE(0, pfd.fd) TH_LOG("userfaultfd: %s", strerror(errno));
+	pfd.events = POLLIN;
+
+	ASSERT_EQ(0, pthread_create(&reader, NULL, stalled_read_fn, &s));
+	ASSERT_EQ(1, poll(&pfd, 1, PM_TIMEOUT_MS)) TH_LOG("the read never stalled");
+	ASSERT_EQ(sizeof(msg), read(pfd.fd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	ASSERT_EQ(0, pthread_create(&entry, NULL, entry_fn, &e));
+	suspended = wait_pm_for(self->dev.bdf, "suspended", NULL, STALL_MS);
+	EXPECT_FALSE(suspended) TH_LOG("suspended under a read in flight");
+
+	zero.range.start = (uintptr_t)buf + page;
+	zero.range.len = page;
+	zero.mode = 0;
+	ASSERT_EQ(0, ioctl(pfd.fd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, pthread_join(reader, NULL));
+	ASSERT_EQ(0, pthread_join(entry, NULL));
+	EXPECT_EQ(RACE_LONG_READ, s.got)
+		TH_LOG("read returned %zd (%s)", s.got, strerror(s.err));
+	EXPECT_EQ(0, memcmp(&first, s.dst, sizeof(first)));
+	EXPECT_EQ(0, e.ret);
+
+	/* Nothing holds it up any more. */
+	EXPECT_TRUE(wait_pm(self->dev.bdf, "suspended", "D3hot"));
+	EXPECT_EQ(0, exit_low_power(s.fd));
+	EXPECT_TRUE(attr_is(self->dev.bdf, "power/runtime_status", "active"));
+	close(pfd.fd);
+	munmap(buf, 2 * page);
 }
 
 /* ---- D3hot written to PMCSR by the user ---- */
