@@ -25,6 +25,12 @@
 #
 # Usage: harness/bench.sh            (host; results in build/vm-runs/bench-*)
 # Env:   BENCH_SECS, BENCH_ROUNDS    as above
+#        BENCH_ICOUNT                a shift: both VMs count time in
+#                                    instructions (harness/vm --icount), so
+#                                    each figure is the guest's work per
+#                                    operation, the same on a busy host as
+#                                    on an idle one; a "s" is then 10^9 /
+#                                    2^SHIFT guest instructions
 #        BENCH_TIMEOUT               VM timeout in seconds (default 1800)
 #        BENCH_MIG_SIZES             model state sizes in MiB (default
 #                                    "1 16 64"); empty skips the mlx5 VM
@@ -94,15 +100,17 @@ if [ -z "${VM_OUT:-}" ]; then
 	mkdir -p "$repo/build/vm-runs"
 	out=$(mktemp -d "$repo/build/vm-runs/bench-$(date +%Y%m%d-%H%M%S)-XXXXXX")
 	vmrc=0
+	icount=()
+	[ -z "${BENCH_ICOUNT:-}" ] || icount=(--icount "$BENCH_ICOUNT")
 	"$harness/vm" --devices edu,ivshmem,nvme,pci-testdev-pair \
-		--timeout "${BENCH_TIMEOUT:-1800}" --out "$out" \
+		--timeout "${BENCH_TIMEOUT:-1800}" --out "$out" "${icount[@]}" \
 		-- env BENCH_SECS="${BENCH_SECS:-1}" \
 		BENCH_ROUNDS="${BENCH_ROUNDS:-4}" "$harness/bench.sh" || vmrc=$?
 	mig_sizes=${BENCH_MIG_SIZES-1 16 64}
 	if [ -n "$mig_sizes" ]; then
 		mkdir -p "$out/mig"
 		"$harness/vm" --devices nvme-sriov --mem 2048 \
-			--timeout "${BENCH_TIMEOUT:-1800}" --out "$out/mig" \
+			--timeout "${BENCH_TIMEOUT:-1800}" --out "$out/mig" "${icount[@]}" \
 			-- env BENCH_PART=mig BENCH_MIG_SIZES="$mig_sizes" \
 			BENCH_ROUNDS="${BENCH_ROUNDS:-4}" \
 			VFIO_MLX5_MODEL_KO="${VFIO_MLX5_MODEL_KO:-$repo/build/test-modules/mlx5-core-model/mlx5_core.ko}" \
@@ -119,6 +127,8 @@ if [ -z "${VM_OUT:-}" ]; then
 	table "$out/bench.raw" | tee "$out/bench.table" || rc=1
 	echo "(medians of ${BENCH_ROUNDS:-4} rounds; ratio > 1 means ours has" \
 		"the larger figure: better for \"higher\" rows, worse for \"lower\")"
+	[ -z "${BENCH_ICOUNT:-}" ] ||
+		echo "(time counted in guest instructions, 2^$BENCH_ICOUNT ns each)"
 	[ "$rc" = 0 ] || echo "bench: some figure is missing for a driver" \
 		"(rows with '-'; see $out/output.log)" >&2
 	# A benchmark that failed in every round under a driver left no
