@@ -304,6 +304,15 @@ classify() {
 		LC_ALL=C sort -u >"$others" || true
 }
 
+# fail_step STEP SUMMARY LOG: STEP failed with SUMMARY; its findings are
+# the whole of LOG.  Returns 1, for the step to return.
+fail_step() {
+	result[$1]="FAIL ($2)"
+	echo "---- $1 findings:"
+	cat "$3"
+	return 1
+}
+
 report_build() {
 	local name=$1 rc=$2 log=$3 ours=$4 others=$5
 	local n m
@@ -356,10 +365,8 @@ run_kerneldoc() {
 		>"$log" 2>&1 || true
 	n=$(grep -c 'warning\|error' "$log" || true)
 	if [ "$n" -ne 0 ]; then
-		result[kerneldoc]="FAIL ($n in ${#files[@]} files)"
-		echo "---- kernel-doc findings:"
-		cat "$log"
-		return 1
+		fail_step kerneldoc "$n in ${#files[@]} files" "$log"
+		return
 	fi
 	result[kerneldoc]="ok (${#files[@]} files)"
 }
@@ -442,10 +449,8 @@ run_docs() {
 	detail[docs]=$log
 	"$REPO/harness/docs/build.sh" "$REPO/build/docs" >"$log" 2>&1 || rc=$?
 	if [ "$rc" -ne 0 ]; then
-		result[docs]="FAIL (exit $rc)"
-		echo "---- docs findings:"
-		cat "$log"
-		return 1
+		fail_step docs "exit $rc" "$log"
+		return
 	fi
 	result[docs]="ok ($(sed -n 's/^check-exports: \([0-9]*\) exports.*/\1 exports documented/p' "$log"))"
 }
@@ -534,10 +539,8 @@ run_maintainers() {
 	done
 	n=$(grep -c . "$log" || true)
 	if [ "$n" -ne 0 ]; then
-		result[maintainers]="FAIL ($n)"
-		echo "---- maintainers findings:"
-		cat "$log"
-		return 1
+		fail_step maintainers "$n" "$log"
+		return
 	fi
 	result[maintainers]="ok ($entry entries, ${#files[@]} files covered)"
 }
