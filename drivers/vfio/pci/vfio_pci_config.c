@@ -1424,7 +1424,8 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 	while (done < count) {
 		size = cfg_chunk(pos, count - done);
 		if (iswrite) {
-			if (copy_from_user(bytes, buf + done, size)) {
+			if (vfio_pci_copy_from_user_small(bytes, buf + done,
+							  size)) {
 				ret = -EFAULT;
 				break;
 			}
@@ -1434,7 +1435,8 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 			ret = cfg_read_user(vdev, pos, size, &val);
 			if (!ret) {
 				cfg_put(bytes, 0, size, val);
-				if (copy_to_user(buf + done, bytes, size))
+				if (vfio_pci_copy_to_user_small(buf + done,
+								bytes, size))
 					ret = -EFAULT;
 			}
 		}

@@ -5,6 +5,7 @@
 #ifndef VFIO_PCI_PRIV_H
 #define VFIO_PCI_PRIV_H
 
+#include <linux/uaccess.h>
 #include <linux/uuid.h>
 #include <linux/vfio_pci_core.h>
 
@@ -23,6 +24,57 @@ to_core_dev(struct vfio_device *core_vdev)
 static inline bool vfio_pci_is_vga(struct pci_dev *pdev)
 {
 	return (pdev->class >> 8) == PCI_CLASS_DISPLAY_VGA;
+}
+
+/*
+ * User copies of one register access: 1, 2, 4 or 8 bytes.  Each size is a
+ * copy of constant length, which the compiler inlines and which
+ * CONFIG_HARDENED_USERCOPY does not have to check at run time, as it
+ * checks every copy whose length is a variable.  Return: 0 or -EFAULT.
+ */
+static inline int vfio_pci_copy_to_user_small(void __user *dst,
+					      const void *src, size_t size)
+{
+	unsigned long left;
+
+	switch (size) {
+	case 8:
+		left = copy_to_user(dst, src, 8);
+		break;
+	case 4:
+		left = copy_to_user(dst, src, 4);
+		break;
+	case 2:
+		left = copy_to_user(dst, src, 2);
+		break;
+	default:
+		left = copy_to_user(dst, src, 1);
+		break;
+	}
+	return left ? -EFAULT : 0;
+}
+
+static inline int vfio_pci_copy_from_user_small(void *dst,
+						const void __user *src,
+						size_t size)
+{
+	unsigned long left;
+
+	switch (size) {
+	case 8:
+		left = copy_from_user(dst, src, 8);
+		break;
+	case 4:
+		left = copy_from_user(dst, src, 4);
+		break;
+	case 2:
+		left = copy_from_user(dst, src, 2);
+		break;
+	default:
+		left = copy_from_user(dst, src, 1);
+		break;
+	}
+	return left ? -EFAULT : 0;
 }
 
 /* vfio_pci_core.c */
