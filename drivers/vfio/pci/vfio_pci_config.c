@@ -1412,7 +1412,7 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 	u64 start = *ppos & VFIO_PCI_OFFSET_MASK;
 	unsigned int pos, size;
 	size_t done = 0;
-	u8 bytes[4];
+	u8 bytes[8];	/* room for any vfio_pci_copy_*_user_small() */
 	u32 val;
 	int ret = 0;
 

@@ -30,7 +30,11 @@ static inline bool vfio_pci_is_vga(struct pci_dev *pdev)
  * User copies of one register access: 1, 2, 4 or 8 bytes.  Each size is a
  * copy of constant length, which the compiler inlines and which
  * CONFIG_HARDENED_USERCOPY does not have to check at run time, as it
- * checks every copy whose length is a variable.  Return: 0 or -EFAULT.
+ * checks every copy whose length is a variable.  The kernel-side buffer
+ * must hold 8 bytes whatever @size is: check_copy_size() fails the build
+ * of a constant-size copy larger than an object whose size the compiler
+ * can see, and whether it proves the larger cases unreachable is up to
+ * the compiler.  Return: 0 or -EFAULT.
  */
 static inline int vfio_pci_copy_to_user_small(void __user *dst,
 					      const void *src, size_t size)
