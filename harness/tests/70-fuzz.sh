@@ -29,6 +29,13 @@ need_selftests vfio_pci_fuzz_test
 devs=(edu e1000e nvme virtio-net pci-testdev)
 declare -A ids=([edu]=1234:11e8 [e1000e]=8086:10d3 [nvme]=1b36:0010
 	[virtio-net]=1af4:1041 [pci-testdev]=1b36:0005)
+# BAR ranges the fuzzer never writes (vfio_pci_fuzz_test --no-write).
+# QEMU 7.2's e1000e model asserts that its interrupt throttling timers
+# fire in the interrupt mode that armed them: with ITR (0xc4) set and a
+# legacy interrupt pending, enabling MSI-X aborted the whole VM (seen in
+# a make check run, seed 1779608405), and the EITR timers (0xe8-0xfb)
+# assert the reverse.  That tests QEMU, not vfio-pci.
+declare -A no_write=([e1000e]=0:0xc4:4,0:0xe8:0x14)
 seconds=${VFIO_FUZZ_SECONDS:-15}
 min_ops=${VFIO_FUZZ_MIN_OPS:-$((seconds * 20))}
 
@@ -40,7 +47,9 @@ for name in "${devs[@]}"; do
 	# A run that does not end within a minute of its time budget is
 	# stuck in the kernel: record where, then give up on this device.
 	if ! run_watched $((seconds + 60)) "$log" env VFIO_SELFTESTS_BDF="$bdf" \
-		VFIO_FUZZ_SECONDS="$seconds" "$bins/vfio_pci_fuzz_test"; then
+		VFIO_FUZZ_SECONDS="$seconds" \
+		VFIO_FUZZ_NO_WRITE="${no_write[$name]:-}" \
+		"$bins/vfio_pci_fuzz_test"; then
 		fail "$name: fuzzer finished within $((seconds + 60)) s (deadlock? stacks in $log)"
 		print_stacks "$log"
 		# The stuck device takes its locks with it: stop here.
@@ -48,7 +57,7 @@ for name in "${devs[@]}"; do
 	fi
 	rc=$watched_rc
 	# The summary lines, so the console shows seed and rate.
-	grep -E '^# (fuzzing|[0-9]+ operations|results|sanity)|^(not )?ok|^FAIL' "$log"
+	grep -E '^# (fuzzing|no writes|[0-9]+ operations|results|sanity)|^(not )?ok|^FAIL' "$log"
 	check "$name: fuzzer and sanity check pass (status $rc, log $log)" \
 		test "$rc" -eq 0
 	ops=$(sed -n 's/^# \([0-9]*\) operations in .*/\1/p' "$log")

@@ -29,6 +29,9 @@
  *     (--dma forces it on for any device).
  *   - No DMA mappings: the container has no IOVA mapped at all, so no
  *     device can reach guest memory.
+ *   - Register ranges named with --no-write are never written (through
+ *     the fd, a mapping or an ioeventfd): for emulated devices whose model
+ *     aborts QEMU on some register sequences, which would test QEMU.
  *
  * Reproducibility: every thread draws from its own generator seeded from
  * the printed seed and its index, so a run's operation sequences repeat
@@ -36,10 +39,12 @@
  *
  * Usage: vfio_pci_fuzz_test [--seconds N] [--threads N] [--seed N] [--dma]
  *                           [--skip OP,OP...]
+ *                           [--no-write INDEX:OFFSET:LENGTH,...]
  * The device is $VFIO_SELFTESTS_BDF, bound to vfio-pci.  Env defaults:
  * VFIO_FUZZ_SECONDS (20), VFIO_FUZZ_THREADS (4), VFIO_FUZZ_SEED (time),
  * VFIO_FUZZ_SKIP (operations left out, by the names the report prints;
- * for narrowing a failure down, not for the suite).
+ * for narrowing a failure down, not for the suite), VFIO_FUZZ_NO_WRITE
+ * (byte ranges of regions, by region index, that are never written).
  * Exit status 0 on success, 1 on a failed check, 4 (KSFT_SKIP) when no
  * device is named.
  */
@@ -72,6 +77,7 @@
 #define MAX_REGIONS		16
 #define MAX_IRQS		8
 #define REPORT_LIMIT		10	/* failures printed per thread */
+#define MAX_NO_WRITE		8
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
 
@@ -124,6 +130,13 @@ static unsigned int op_weight[OP_COUNT] = {
 	[OP_BAD_POINTER] = 4, [OP_BAD_IOCTL] = 4, [OP_REOPEN] = 2,
 };
 
+/* Bytes [off, off + len) of region @index, which no write may touch. */
+struct no_write {
+	uint32_t index;
+	uint64_t off;
+	uint64_t len;
+};
+
 struct fuzz_ctx {
 	struct vfio_pci_dev dev;
 	struct vfio_region_info regions[MAX_REGIONS];
@@ -138,6 +151,8 @@ struct fuzz_ctx {
 	uint64_t seed;
 	unsigned int seconds;
 	unsigned int nthreads;
+	struct no_write no_write[MAX_NO_WRITE];
+	unsigned int nr_no_write;
 	atomic_bool stop;
 };
 
@@ -514,6 +529,19 @@ static uint64_t rnd_offset(struct fuzz_thread *t, uint64_t size)
 	}
 }
 
+/* May @len bytes at @off of region @index be written (see --no-write)? */
+static bool write_allowed(const struct fuzz_ctx *c, uint32_t index,
+			  uint64_t off, uint64_t len)
+{
+	const struct no_write *nw;
+
+	for (nw = c->no_write; nw < c->no_write + c->nr_no_write; nw++)
+		if (index == nw->index && off < nw->off + nw->len &&
+		    off + len > nw->off)
+			return false;
+	return true;
+}
+
 /* Keep Bus Master off unless DMA is allowed (see the top of the file). */
 static void mask_bus_master(struct fuzz_thread *t, uint64_t off,
 			    uint8_t *data, size_t len)
@@ -553,7 +581,7 @@ static void op_region_rw(struct fuzz_thread *t)
 		check_vendor(t);
 		return;
 	}
-	if (chance(t, 60)) {
+	if (chance(t, 60) || !write_allowed(c, index, off, len)) {
 		n = pread(c->dev.device_fd, t->buf, len, pos);
 	} else {
 		rnd_fill(t, t->buf, len);
@@ -630,7 +658,8 @@ static void op_mmap_touch(struct fuzz_thread *t)
 	for (i = 0; i < touches; i++) {
 		off = (rnd(t) % len) & ~3ULL;
 		p = (uint32_t *)((uint8_t *)map + off);
-		if (chance(t, 70))
+		if (chance(t, 70) ||
+		    !write_allowed(c, index, first * page + off, sizeof(*p)))
 			(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 		else
 			__atomic_store_n(p, (uint32_t)rnd(t), __ATOMIC_RELAXED);
@@ -736,6 +765,10 @@ static void op_ioeventfd(struct fuzz_thread *t)
 		ie.offset &= ~7ULL;
 	ie.data = rnd(t);
 	ie.fd = chance(t, 25) ? -1 : rnd_fd(t);
+	/* Whatever fires it later, it must not write where writes are kept out. */
+	if (!write_allowed(c, ie.offset >> REGION_SHIFT,
+			   ie.offset & ((1ULL << REGION_SHIFT) - 1), 8))
+		return;
 	ret = ioctl(c->dev.device_fd, VFIO_DEVICE_IOEVENTFD, &ie);
 	note(t, ret);
 	/* Fire it: the kernel then writes ie.data to the device itself. */
@@ -981,6 +1014,42 @@ static void skip_ops(const char *list)
 	free(copy);
 }
 
+/* INDEX:OFFSET:LENGTH[,...] into c->no_write; a bad list ends the run. */
+static void parse_no_write(struct fuzz_ctx *c, const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *item, *end;
+	struct no_write *nw;
+
+	for (item = strtok_r(copy, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		if (c->nr_no_write == MAX_NO_WRITE) {
+			fprintf(stderr, "at most %d --no-write ranges\n",
+				MAX_NO_WRITE);
+			exit(2);
+		}
+		nw = &c->no_write[c->nr_no_write];
+		nw->index = strtoul(item, &end, 0);
+		if (*end != ':')
+			goto bad;
+		nw->off = strtoull(end + 1, &end, 0);
+		if (*end != ':')
+			goto bad;
+		nw->len = strtoull(end + 1, &end, 0);
+		if (*end || !nw->len)
+			goto bad;
+		printf("# no writes to region %u bytes %#llx-%#llx\n", nw->index,
+		       (unsigned long long)nw->off,
+		       (unsigned long long)(nw->off + nw->len - 1));
+		c->nr_no_write++;
+	}
+	free(copy);
+	return;
+bad:
+	fprintf(stderr, "--no-write wants INDEX:OFFSET:LENGTH, not '%s'\n",
+		item);
+	exit(2);
+}
+
 static void parse_args(struct fuzz_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -989,6 +1058,7 @@ static void parse_args(struct fuzz_ctx *c, int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "dma", no_argument, NULL, 'd' },
 		{ "skip", required_argument, NULL, 'k' },
+		{ "no-write", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -999,6 +1069,8 @@ static void parse_args(struct fuzz_ctx *c, int argc, char **argv)
 			  ((unsigned long)getpid() << 16));
 	if (getenv("VFIO_FUZZ_SKIP") && *getenv("VFIO_FUZZ_SKIP"))
 		skip_ops(getenv("VFIO_FUZZ_SKIP"));
+	if (getenv("VFIO_FUZZ_NO_WRITE") && *getenv("VFIO_FUZZ_NO_WRITE"))
+		parse_no_write(c, getenv("VFIO_FUZZ_NO_WRITE"));
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
@@ -1016,9 +1088,12 @@ static void parse_args(struct fuzz_ctx *c, int argc, char **argv)
 		case 'k':
 			skip_ops(optarg);
 			break;
+		case 'w':
+			parse_no_write(c, optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: %s %s\n", argv[0],
-				"[--seconds N] [--threads N] [--seed N] [--dma] [--skip OPS]");
+				"[--seconds N] [--threads N] [--seed N] [--dma] [--skip OPS] [--no-write I:OFF:LEN,...]");
 			exit(2);
 		}
 	}
