@@ -37,9 +37,19 @@ if ! nic=$(find_dev 8086:10d3); then
 	finish
 fi
 
+# access_in_flight_keeps_device_awake stalls a read with a userfaultfd; a
+# kernel without one (the debug kernel) skips that case, and only that.
+skips=0
+if [ ! -e /proc/sys/vm/unprivileged_userfaultfd ]; then
+	skips=1
+	echo "# kernel $(uname -r) has no userfaultfd (CONFIG_USERFAULTFD):" \
+		"power.access_in_flight_keeps_device_awake skips"
+fi
+
 check "e1000e ($nic) bound to vfio-pci" bind_vfio "$nic"
 check "idle e1000e runtime suspends to D3hot" pm_is "$nic" suspended D3hot
-run_selftest vfio_pci_power_test "power selftest" -- VFIO_SELFTESTS_BDF="$nic"
+run_selftest --skips "$skips" vfio_pci_power_test "power selftest" -- \
+	VFIO_SELFTESTS_BDF="$nic"
 check "idle again after the last close: D3hot" pm_is "$nic" suspended D3hot
 check "unbind e1000e" unbind "$nic"
 check "unbound e1000e is back in D0" pm_is "$nic" active D0
@@ -48,8 +58,8 @@ check "rmmod vfio-pci" modprobe -r vfio-pci
 check "modprobe vfio-pci disable_idle_d3=1" modprobe vfio-pci disable_idle_d3=1
 check "e1000e bound to vfio-pci (disable_idle_d3=1)" bind_vfio "$nic"
 check "idle e1000e stays in D0 with disable_idle_d3=1" pm_stays "$nic" active D0
-run_selftest vfio_pci_power_test "power selftest, disable_idle_d3=1" -- \
-	VFIO_SELFTESTS_BDF="$nic"
+run_selftest --skips "$skips" vfio_pci_power_test \
+	"power selftest, disable_idle_d3=1" -- VFIO_SELFTESTS_BDF="$nic"
 check "still D0 after the last close with disable_idle_d3=1" pm_stays "$nic" active D0
 check "unbind e1000e" unbind "$nic"
 echo >"/sys/bus/pci/devices/$nic/driver_override"
